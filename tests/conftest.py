@@ -1,0 +1,67 @@
+"""Session fixtures: one trained model per fingerprint, an in-process Agent, and real server stacks on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List
+
+import pytest
+
+from tests import harness
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference bot's model, trained once per session unless a model with the same fingerprint exists."""
+    return harness.trained_model(tmp_path_factory.mktemp("train"))
+
+
+@pytest.fixture(scope="session")
+def event_loop_session() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def agent(trained_model: Path, event_loop_session: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An in-process ``rasa.core.agent.Agent`` with the real model, a SQLite tracker store and the real action server."""
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+
+    workdir = tmp_path_factory.mktemp("agent")
+    stack = harness.RasaStack(model=trained_model, workdir=workdir)
+    actions = harness.ServerProcess(
+        "rasa run actions",
+        [harness.RASA, "run", "actions", "--actions", "actions", "--port", str(stack.actions_port)],
+        workdir / "actions.log",
+        harness.subprocess_env(),
+    )
+    actions.start()
+    try:
+        actions.wait_until(f"{stack.actions_url}/health", timeout_s=60)
+        endpoints = AvailableEndpoints.read_endpoints(str(stack.endpoints_file()))
+        loaded = event_loop_session.run_until_complete(load_agent(model_path=str(trained_model), endpoints=endpoints))
+        yield loaded
+    finally:
+        actions.stop()
+
+
+@pytest.fixture
+def chat(agent: Any, event_loop_session: asyncio.AbstractEventLoop) -> Callable[..., List[Dict[str, Any]]]:
+    """Send one message to the in-process agent as a fresh (or given) sender; returns the bot's messages."""
+    default_sender = f"test-{uuid.uuid4().hex[:8]}"
+
+    def send(text: str, sender: str = default_sender) -> List[Dict[str, Any]]:
+        return event_loop_session.run_until_complete(agent.handle_text(text, sender_id=sender)) or []
+
+    return send
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.RasaStack]:
+    """Real `rasa run` (REST channel, API off) and `rasa run actions` on free loopback ports, shared by a session."""
+    with harness.RasaStack(model=trained_model, workdir=tmp_path_factory.mktemp("stack")) as stack:
+        yield stack

@@ -1,0 +1,224 @@
+"""Test harness: train the reference bot once per fingerprint, and run real ``rasa run`` / ``rasa run actions`` processes.
+
+Used by ``tests/conftest.py`` and by benchmark scripts; it only drives the real command-line tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RASA = str(VENV_BIN / "rasa")
+MODEL_DIR = ROOT / "models"
+# Everything that changes what `rasa train` produces. The plugin's engine and NLU component shape training text.
+FINGERPRINT_INPUTS = ("config.yml", "domain.yml", "data", "privacy.yml", "plugin/pii", "plugin/server", "plugin/policy")
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "PYTHONWARNINGS": "ignore",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+}
+
+
+class HarnessError(RuntimeError):
+    """Training or a server start failed; the message carries the tail of the process log."""
+
+
+def _files(inputs: Iterable[str]) -> List[Path]:
+    found: List[Path] = []
+    for name in inputs:
+        path = ROOT / name
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+        elif path.exists():
+            found.append(path)
+    return found
+
+
+def model_fingerprint() -> str:
+    """Hash of the training inputs and the Rasa version: a model with this name can be reused as is."""
+    digest = hashlib.sha256()
+    from rasa import __version__ as rasa_version
+
+    digest.update(rasa_version.encode())
+    for path in _files(FINGERPRINT_INPUTS):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def subprocess_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(QUIET_ENV)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
+    return env
+
+
+def trained_model(log_dir: Path) -> Path:
+    """Path of a model trained on the current inputs: reuse ``models/test-<fingerprint>.tar.gz`` or train it now."""
+    name = f"test-{model_fingerprint()}"
+    model = MODEL_DIR / f"{name}.tar.gz"
+    if model.exists():
+        return model
+    MODEL_DIR.mkdir(exist_ok=True)
+    log = log_dir / "train.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        result = subprocess.run(
+            [RASA, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+             "--out", str(MODEL_DIR), "--fixed-model-name", name],
+            cwd=ROOT, env=subprocess_env(), stdout=out, stderr=subprocess.STDOUT,
+        )
+    if result.returncode != 0 or not model.exists():
+        raise HarnessError(f"rasa train failed ({result.returncode}):\n{_tail(log)}")
+    for stale in MODEL_DIR.glob("test-*.tar.gz"):
+        if stale != model:
+            stale.unlink()
+    print(f"\n[harness] trained {model.name} in {time.monotonic() - started:.0f} s")
+    return model
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+@dataclass
+class ServerProcess:
+    """One real server process with its log file."""
+
+    name: str
+    args: List[str]
+    log: Path
+    env: Dict[str, str]
+    process: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        self._out = self.log.open("w")
+        self.process = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def wait_until(self, url: str, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise HarnessError(f"{self.name} exited with {self.process.returncode}:\n{_tail(self.log)}")
+            try:
+                if requests.get(url, timeout=2).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise HarnessError(f"{self.name} not ready after {timeout_s:.0f} s:\n{_tail(self.log)}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if hasattr(self, "_out"):
+            self._out.close()
+
+
+@dataclass
+class RasaStack:
+    """A real ``rasa run`` (REST channel, optional HTTP API) and ``rasa run actions`` on free loopback ports."""
+
+    model: Path
+    workdir: Path
+    enable_api: bool = False
+    auth_token: Optional[str] = None
+    debug: bool = False
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    endpoints_extra: str = ""
+    rasa_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
+
+    def endpoints_file(self) -> Path:
+        path = self.workdir / "endpoints.yml"
+        path.write_text(
+            f"action_endpoint:\n  url: \"{self.actions_url}/webhook\"\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_db}\"\n" + self.endpoints_extra
+        )
+        return path
+
+    def __enter__(self) -> "RasaStack":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = subprocess_env({"RASA_GUARD_CONFIG": str(ROOT / "privacy.yml"), **self.extra_env})
+        self.actions = ServerProcess(
+            "rasa run actions",
+            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            self.workdir / "actions.log",
+            env,
+        )
+        rasa_args = [RASA, "run", "--model", str(self.model), "--port", str(self.rasa_port),
+                     "--interface", "127.0.0.1", "--endpoints", str(self.endpoints_file()),
+                     "--credentials", str(ROOT / "credentials.yml")]
+        if self.enable_api:
+            rasa_args.append("--enable-api")
+        if self.auth_token:
+            rasa_args += ["--auth-token", self.auth_token]
+        if self.debug:
+            rasa_args.append("--debug")
+        self.rasa = ServerProcess("rasa run", rasa_args, self.workdir / "rasa.log", env)
+        try:
+            self.actions.start()
+            self.rasa.start()
+            self.actions.wait_until(f"{self.actions_url}/health", timeout_s=60)
+            self.rasa.wait_until(f"{self.url}/webhooks/rest/", timeout_s=180)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in (getattr(self, "rasa", None), getattr(self, "actions", None)):
+            if server is not None:
+                server.stop()
+
+    def send(self, sender: str, text: str, timeout_s: float = 30) -> List[dict]:
+        """Chat over the REST webhook as a customer would; returns the bot's messages."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout_s
+        )
+        response.raise_for_status()
+        return response.json()
+
