@@ -12,6 +12,7 @@ from typing import Callable, List, Optional, Sequence
 COMMAND_MODULES: List[str] = [
     "plugin.cli.settings_cmd",
     "plugin.cli.pii_cmd",
+    "plugin.cli.audit_cmd",
 ]
 
 

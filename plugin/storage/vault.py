@@ -1,0 +1,301 @@
+"""The vault: originals the bot or an agent legitimately needs, encrypted at rest and erasable by deleting their key.
+
+Each record has its own random AES-256-GCM data key, wrapped by the master key (see ``keys.py``) and kept in a separate
+key table; deleting that key row ("crypto-shredding") makes the ciphertext unrecoverable. Associated data binds each
+ciphertext to its token, PII type, conversation and expiry, and each wrapped key to its token, so rows cannot be swapped.
+
+Reads: ``reveal`` is a person's read (role + reason, audited as ``vault.reveal``); ``lookup`` is the bot's own read, e.g.
+to check an OTP (reason given by the caller, audited as ``vault.use``). Both are audited before the value is returned,
+and refused or failed attempts are audited too. Storing and shredding are not audited per record (high volume); the
+jobs that shred whole conversations audit at their level.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import string
+import time
+from typing import Callable, Collection, Optional
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, delete, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.expression import ColumnElement
+
+from plugin.policy.audit import FAILED, OK, REFUSED, AuditLog
+from plugin.storage.db import StateDB, metadata
+from plugin.storage.keys import MasterKey
+
+TOKEN_PREFIX = "vlt_"
+TOKEN_RANDOM_CHARS = 22  # 22 alphanumerics = 131 random bits
+TOKEN_RE = re.compile(r"vlt_[A-Za-z0-9]{22}(?![A-Za-z0-9])")
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_PII_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_NONCE_BYTES = 12
+MAX_REASON_CHARS = 500
+
+vault_records = Table(
+    "rg_vault_records",
+    metadata,
+    Column("token", String(32), primary_key=True),
+    Column("conversation_id", String(255), index=True),
+    Column("pii_type", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # unix seconds
+    Column("expires_at", BigInteger, nullable=False, index=True),
+    Column("nonce", LargeBinary),  # NULL once shredded
+    Column("ciphertext", LargeBinary),  # NULL once shredded
+    Column("shredded_at", BigInteger),
+)
+
+vault_keys = Table(
+    "rg_vault_keys",
+    metadata,
+    Column("token", String(32), ForeignKey("rg_vault_records.token", ondelete="CASCADE"), primary_key=True),
+    Column("key_id", String(32), nullable=False),  # which master key wrapped it (for rotation)
+    Column("wrapped_key", LargeBinary, nullable=False),  # wrap nonce + AES-GCM(master key, data key)
+)
+
+
+class VaultError(Exception):
+    """Base of every vault error; messages name the token at most, never a value."""
+
+
+class VaultInputError(VaultError, ValueError):
+    """``store`` was called with arguments it cannot accept; nothing was stored."""
+
+
+class RevealRefused(VaultError):
+    """The caller's role may not read originals, or no reason was given (the attempt is audited)."""
+
+
+class RecordUnavailable(VaultError):
+    """The token names no readable record."""
+
+
+class UnknownToken(RecordUnavailable):
+    """No record has this token (never stored, or removed after it expired)."""
+
+
+class RecordExpired(RecordUnavailable):
+    """The record's time to live has passed; it has now been shredded."""
+
+
+class RecordShredded(RecordUnavailable):
+    """The record's key was deleted; its value is gone for good."""
+
+
+class MasterKeyMismatch(VaultError):
+    """The record was wrapped by a different master key than the configured one."""
+
+
+class VaultIntegrityError(VaultError):
+    """Decryption failed: the stored record or key was altered or moved to another row."""
+
+
+def new_token() -> str:
+    """An opaque, unguessable token that is safe inside text and NLU entity values (letters and digits only)."""
+    return TOKEN_PREFIX + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_RANDOM_CHARS))
+
+
+def is_token(candidate: str) -> bool:
+    return TOKEN_RE.fullmatch(candidate) is not None
+
+
+def _data_aad(token: str, pii_type: str, conversation_id: Optional[str], expires_at: int) -> bytes:
+    return json.dumps(["rasa-guard/vault/v1", token, pii_type, conversation_id, expires_at]).encode("utf-8")
+
+
+def _key_aad(token: str, key_id: str) -> bytes:
+    return json.dumps(["rasa-guard/vault-key/v1", token, key_id]).encode("utf-8")
+
+
+class Vault:
+    """Store, read and shred encrypted originals in the state database."""
+
+    def __init__(
+        self, db: StateDB, master_key: MasterKey, audit: AuditLog, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._db = db
+        self._master = master_key
+        self._audit = audit
+        self._clock = clock
+        db.ensure_tables(vault_records, vault_keys)
+
+    def store(self, value: str, *, pii_type: str, conversation_id: Optional[str] = None, ttl_seconds: int) -> str:
+        """Encrypt ``value`` under a fresh data key and return the token that addresses it."""
+        if not isinstance(value, str):
+            raise VaultInputError("the vault stores text; convert the value to str first")
+        if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
+            raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
+        if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > 255):
+            raise VaultInputError("conversation_id must be a string of at most 255 characters, or None")
+        if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
+            raise VaultInputError("ttl_seconds must be a positive whole number of seconds")
+        token = new_token()
+        created_at = int(self._clock())
+        expires_at = created_at + ttl_seconds
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(_NONCE_BYTES)
+        ciphertext = AESGCM(data_key).encrypt(
+            nonce, value.encode("utf-8"), _data_aad(token, pii_type, conversation_id, expires_at)
+        )
+        wrap_nonce = os.urandom(_NONCE_BYTES)
+        wrapped = wrap_nonce + AESGCM(self._master.material).encrypt(
+            wrap_nonce, data_key, _key_aad(token, self._master.key_id)
+        )
+        with self._db.write() as connection:
+            connection.execute(
+                insert(vault_records).values(
+                    token=token,
+                    conversation_id=conversation_id,
+                    pii_type=pii_type,
+                    created_at=created_at,
+                    expires_at=expires_at,
+                    nonce=nonce,
+                    ciphertext=ciphertext,
+                )
+            )
+            connection.execute(insert(vault_keys).values(token=token, key_id=self._master.key_id, wrapped_key=wrapped))
+        return token
+
+    def reveal(
+        self,
+        token: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str,
+        allowed_roles: Collection[str],
+        channel: Optional[str] = None,
+    ) -> str:
+        """A person's read of an original: needs an allowed role and a reason; audited (without the value)."""
+        allowed = {allowed_roles} if isinstance(allowed_roles, str) else set(allowed_roles)  # "admin" is not {"a", ...}
+        refusal = None
+        if role not in allowed:
+            refusal = f"role {role!r} may not reveal vault records (allowed: {', '.join(sorted(allowed)) or 'none'})"
+        elif not reason or not reason.strip():
+            refusal = "a reason is required to reveal a vault record"
+        return self._audited_read(
+            "vault.reveal", token, actor=actor, role=role, reason=reason, channel=channel, refusal=refusal
+        )
+
+    def lookup(self, token: str, *, reason: str, actor: str = "bot", channel: Optional[str] = None) -> str:
+        """The bot's own read of an original (e.g. comparing an OTP); audited as ``vault.use`` with the caller's reason."""
+        refusal = None if reason and reason.strip() else "a reason is required to use a vault record"
+        return self._audited_read("vault.use", token, actor=actor, role="bot", reason=reason, channel=channel, refusal=refusal)
+
+    def _audited_read(
+        self,
+        action: str,
+        token: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str,
+        channel: Optional[str],
+        refusal: Optional[str],
+    ) -> str:
+        row = self._fetch(token) if is_token(token) else None
+        detail = f"token={token if is_token(token) else '(malformed)'} reason={(reason or '')[:MAX_REASON_CHARS]}"
+
+        def audit(outcome: str, note: str = "") -> None:
+            self._audit.append(
+                action,
+                outcome=outcome,
+                actor=actor,
+                role=role,
+                channel=channel,
+                conversation_id=row.conversation_id if row is not None else None,
+                scope=row.pii_type if row is not None else None,
+                detail=f"{detail}; {note}" if note else detail,
+            )
+
+        if refusal is not None:
+            audit(REFUSED, refusal)
+            raise RevealRefused(refusal)
+        try:
+            value = self._decrypt(token, row)
+        except RecordUnavailable as error:
+            audit(REFUSED, str(error))
+            raise
+        except VaultError as error:
+            audit(FAILED, str(error))
+            raise
+        audit(OK)
+        return value
+
+    def _fetch(self, token: str) -> Optional[Row]:
+        query = (
+            select(vault_records, vault_keys.c.key_id, vault_keys.c.wrapped_key)
+            .select_from(vault_records.outerjoin(vault_keys))
+            .where(vault_records.c.token == token)
+        )
+        with self._db.read() as connection:
+            return connection.execute(query).first()
+
+    def _decrypt(self, token: str, row: Optional[Row]) -> str:
+        if row is None:
+            raise UnknownToken(f"no vault record has token {token if is_token(token) else '(malformed token)'}")
+        if row.wrapped_key is None or row.ciphertext is None:
+            raise RecordShredded(f"vault record {token} was shredded; its value is gone")
+        if self._clock() >= row.expires_at:
+            self.shred(token)
+            raise RecordExpired(f"vault record {token} expired and has been shredded")
+        if row.key_id != self._master.key_id:
+            raise MasterKeyMismatch(
+                f"vault record {token} was wrapped by master key {row.key_id}, but the configured key is "
+                f"{self._master.key_id}; configure the original master key"
+            )
+        wrapped = row.wrapped_key
+        try:
+            data_key = AESGCM(self._master.material).decrypt(
+                wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], _key_aad(token, row.key_id)
+            )
+            plain = AESGCM(data_key).decrypt(
+                row.nonce, row.ciphertext, _data_aad(token, row.pii_type, row.conversation_id, row.expires_at)
+            )
+        except (InvalidTag, ValueError):
+            raise VaultIntegrityError(f"vault record {token} failed authentication: it was altered or moved") from None
+        return plain.decode("utf-8")
+
+    def shred(self, token: str) -> bool:
+        """Delete the record's key and ciphertext (a tombstone remains until expiry); False if nothing was left to shred."""
+        return self._shred(vault_records.c.token == token) > 0
+
+    def shred_conversation(self, conversation_id: str) -> int:
+        """Shred every record of a conversation; returns how many still had a key."""
+        return self._shred(vault_records.c.conversation_id == conversation_id)
+
+    def _shred(self, condition: ColumnElement) -> int:
+        tokens = select(vault_records.c.token).where(condition).scalar_subquery()
+        with self._db.write() as connection:
+            removed = connection.execute(delete(vault_keys).where(vault_keys.c.token.in_(tokens))).rowcount
+            connection.execute(
+                update(vault_records)
+                .where(condition, vault_records.c.shredded_at.is_(None))
+                .values(nonce=None, ciphertext=None, shredded_at=int(self._clock()))
+            )
+        self._flush()
+        return removed
+
+    def purge_expired(self, now: Optional[float] = None) -> int:
+        """Delete every record (key, ciphertext and tombstone) whose expiry has passed; returns how many."""
+        cutoff = int(self._clock() if now is None else now)
+        expired = select(vault_records.c.token).where(vault_records.c.expires_at <= cutoff).scalar_subquery()
+        with self._db.write() as connection:
+            connection.execute(delete(vault_keys).where(vault_keys.c.token.in_(expired)))
+            removed = connection.execute(delete(vault_records).where(vault_records.c.expires_at <= cutoff)).rowcount
+        self._flush()
+        return removed
+
+    def _flush(self) -> None:
+        try:
+            self._db.flush_deleted()
+        except OperationalError:
+            pass  # best effort: a busy checkpoint is retried by the next shred; the key rows are deleted either way
+
