@@ -1,0 +1,71 @@
+"""Street addresses with a house number: Dutch/German one-word streets (``Keizersgracht 123``, ``Hauptstraße 5a``)
+and English ``12 Baker Street``; the seeds' "word before road/alley" rule, generalised to street-type words."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import regex
+
+from plugin.pii.scan import Scan, finditer
+from plugin.pii.spans import Span
+
+# Strong suffixes are street words on their own; weak ones ("weg", "ring", "pad") also end ordinary words
+# (onderweg, during, iPad), so those streets must start with a capital letter.
+_STRONG_SUFFIXES = "straat|gracht|laan|plein|kade|singel|dijk|burgwal|plantsoen|straße|strasse|allee|platz|gasse|chaussee"
+_WEAK_SUFFIXES = "weg|hof|pad|steeg|markt|wal|veld|erf|haven|baan|dreef|str\\.|ring|damm|ufer|stieg|pfad|steig"
+_HOUSE_NUMBER = r"\d{1,5}(?:\s?[a-zA-Z](?![\w])|\s?-\s?\d{1,4}|\s?(?:hs|bis|I{1,3}|IV)\b)?"
+# Anchored on the house number (only digits start a match); the street word is then found by walking back.
+_NL_DE_NUMBER = regex.compile(r"(?<![\w])" + _HOUSE_NUMBER + r"(?![\w])")
+_SUFFIX_BEFORE = regex.compile(
+    r"[^\W\d_](?i:(?P<strong>" + _STRONG_SUFFIXES + r")|(?P<weak>" + _WEAK_SUFFIXES + r"))\s?$"
+)
+_PARTICLE_BEFORE = regex.compile(r"(?<![\w])(?:[Vv]an|[Dd]e|[Dd]er|[Aa]m|[Aa]n|[Ii]m|[Tt]en|[Tt]er|[Ss]int|St\.)\s$")
+_STREET_CHARS = frozenset("-'.")
+
+
+def _street_start(text: str, number_start: int) -> int:
+    """Start of the street word that ends right before the house number (at most 41 characters back)."""
+    index = number_start
+    if index > 0 and text[index - 1].isspace():
+        index -= 1
+    limit = max(0, index - 42)
+    while index > limit and (text[index - 1].isalnum() or text[index - 1] == "_" or text[index - 1] in _STREET_CHARS):
+        index -= 1
+    while index < number_start and not text[index].isalpha():
+        index += 1  # a street word starts with a letter
+    return index
+
+
+_EN_TYPES = (
+    "street|st\\.?|road|rd\\.?|avenue|ave\\.?|lane|ln\\.?|drive|dr\\.?|boulevard|blvd\\.?|way|court|ct\\.?|place|pl\\.?"
+    "|alley|square|sq\\.?|terrace|close|crescent|gardens|grove|parkway|highway|hwy|row|mews|walk"
+)
+# Name words must be capitalised: "5 miles down the road" is not an address.
+_EN = regex.compile(r"(?<![\w])\d{1,5}[A-Za-z]?,?\s(?:[A-Z][\w'\-]*\s){1,3}(?i:" + _EN_TYPES + r")(?![\w])")
+_STREET_HINTS = ("str", "laan", "weg", "gracht", "plein", "kade", "singel", "dijk", "dreef", "hof", "pad", "steeg", "markt",
+                 "wal", "veld", "plantsoen", "erf", "haven", "baan", "allee", "platz", "gasse", "ring", "damm", "ufer",
+                 "chaussee", "stieg", "steig", "road", "rd", "ave", "lane", "ln", "dr", "blvd", "way", "court", "ct",
+                 "place", "pl", "alley", "square", "sq", "terrace", "close", "crescent", "gardens", "grove", "parkway",
+                 "highway", "hwy", "row", "mews", "walk", "st")
+
+
+def find_addresses(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 1 or not any(hint in scan.lower for hint in _STREET_HINTS):
+        return
+    text = scan.text
+    for match in finditer(_NL_DE_NUMBER, scan):
+        suffix = _SUFFIX_BEFORE.search(text, max(0, match.start() - 12), match.start())
+        if suffix is None:
+            continue
+        start = _street_start(text, match.start())
+        if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue
+        if suffix.group("weak") and not text[start].isupper():
+            continue
+        particle = _PARTICLE_BEFORE.search(text, max(0, start - 6), start)
+        if particle:
+            start = particle.start()
+        yield Span(start, match.end(), "street_address")
+    for match in finditer(_EN, scan):
+        yield Span(match.start(), match.end(), "street_address")

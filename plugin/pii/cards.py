@@ -1,0 +1,128 @@
+"""Payment card numbers: 12-19 digits, plain or grouped, Luhn-valid, with a known issuer (IIN) range; the brand is reported."""
+
+from __future__ import annotations
+
+from typing import Dict, Iterator, Optional, Tuple
+
+import regex
+
+from plugin.pii.checksums import luhn_valid
+from plugin.pii.scan import Scan, finditer
+from plugin.pii.spans import Span
+
+# (brand, first prefix, last prefix, lengths). Prefixes are compared on their own width; the longest matching
+# prefix wins, so co-branded sub-ranges (Elo inside Visa/Discover space, Mir inside 22) are listed by width.
+IIN_RANGES: Tuple[Tuple[str, str, str, Tuple[int, ...]], ...] = (
+    ("visa", "4", "4", (13, 16, 19)),
+    ("mastercard", "51", "55", (16,)),
+    ("mastercard", "2221", "2720", (16,)),
+    ("amex", "34", "34", (15,)),
+    ("amex", "37", "37", (15,)),
+    ("discover", "6011", "6011", (16, 17, 18, 19)),
+    ("discover", "644", "649", (16, 17, 18, 19)),
+    ("discover", "65", "65", (16, 17, 18, 19)),
+    ("discover", "622126", "622925", (16, 17, 18, 19)),
+    ("jcb", "3528", "3589", (16, 17, 18, 19)),
+    ("diners", "300", "305", (14, 15, 16, 17, 18, 19)),
+    ("diners", "3095", "3095", (14, 15, 16, 17, 18, 19)),
+    ("diners", "36", "36", (14, 15, 16, 17, 18, 19)),
+    ("diners", "38", "39", (14, 15, 16, 17, 18, 19)),
+    ("maestro", "50", "50", tuple(range(12, 20))),
+    ("maestro", "56", "58", tuple(range(12, 20))),
+    ("maestro", "6304", "6304", tuple(range(12, 20))),
+    ("maestro", "6759", "6759", tuple(range(12, 20))),
+    ("maestro", "6761", "6763", tuple(range(12, 20))),
+    ("unionpay", "62", "62", (16, 17, 18, 19)),
+    ("unionpay", "81", "81", (16, 17, 18, 19)),
+    ("rupay", "60", "60", (16,)),
+    ("rupay", "652", "652", (16,)),
+    ("rupay", "508", "508", (16,)),
+    ("rupay", "353", "353", (16,)),
+    ("rupay", "356", "356", (16,)),
+    ("elo", "401178", "401179", (16,)),
+    ("elo", "431274", "431274", (16,)),
+    ("elo", "438935", "438935", (16,)),
+    ("elo", "451416", "451416", (16,)),
+    ("elo", "457393", "457393", (16,)),
+    ("elo", "457631", "457632", (16,)),
+    ("elo", "504175", "504175", (16,)),
+    ("elo", "506699", "506778", (16,)),
+    ("elo", "509000", "509999", (16,)),
+    ("elo", "627780", "627780", (16,)),
+    ("elo", "636297", "636297", (16,)),
+    ("elo", "636368", "636368", (16,)),
+    ("elo", "650031", "650051", (16,)),
+    ("elo", "650405", "650439", (16,)),
+    ("elo", "650485", "650538", (16,)),
+    ("elo", "650541", "650598", (16,)),
+    ("elo", "650700", "650727", (16,)),
+    ("elo", "650901", "650920", (16,)),
+    ("elo", "651652", "651679", (16,)),
+    ("elo", "655000", "655058", (16,)),
+    ("mir", "2200", "2204", (16, 17, 18, 19)),
+)
+
+
+def _prefix_table() -> Dict[str, Tuple[str, Tuple[int, ...]]]:
+    """Every prefix of every range, so a lookup is at most six dict probes (longest prefix first)."""
+    table: Dict[str, Tuple[str, Tuple[int, ...]]] = {}
+    for brand, low, high, lengths in IIN_RANGES:
+        for prefix in range(int(low), int(high) + 1):
+            table[str(prefix).rjust(len(low), "0")] = (brand, lengths)
+    return table
+
+
+_PREFIXES = _prefix_table()
+_WIDTHS = sorted({len(low) for _brand, low, _high, _lengths in IIN_RANGES}, reverse=True)
+
+# A run of digit groups separated by single spaces or dashes; '+' before it means a phone, a digit a longer number.
+_CHUNK = regex.compile(r"(?<![\d_+.,/])\d+(?:[ \-]\d+)*(?![\d_])")
+_GROUP = regex.compile(r"\d+")
+
+
+def card_brand(digits: str) -> Optional[str]:
+    """The brand for a Luhn-valid number whose IIN and length match a known range, else None."""
+    for width in _WIDTHS:
+        entry = _PREFIXES.get(digits[:width])
+        if entry is not None and len(digits) in entry[1]:
+            return entry[0]
+    return None
+
+
+def is_card_number(digits: str) -> Optional[str]:
+    """Brand of a valid card number (digits only), or None."""
+    if not 12 <= len(digits) <= 19 or not luhn_valid(digits):
+        return None
+    return card_brand(digits)
+
+
+def find_cards(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 12:
+        return
+    for chunk in finditer(_CHUNK, scan):
+        groups = [(group.start(), group.end()) for group in _GROUP.finditer(chunk.group())]
+        base = chunk.start()
+        yield from _cards_in_groups(scan.text, base, groups)
+
+
+def _cards_in_groups(text: str, base: int, groups: list) -> Iterator[Span]:
+    """Try the whole chunk, then contiguous sub-sequences of whole groups (a card next to another number)."""
+    count = len(groups)
+    first = 0
+    while first < count:
+        found = False
+        for last in range(count - 1, first - 1, -1):
+            start, end = base + groups[first][0], base + groups[last][1]
+            digits = "".join(text[base + a : base + b] for a, b in groups[first : last + 1])
+            if len(digits) < 12:
+                break
+            if len(digits) > 19:
+                continue
+            brand = is_card_number(digits)
+            if brand:
+                yield Span(start, end, "credit_card", {"brand": brand}, validated=True)
+                first = last + 1
+                found = True
+                break
+        if not found:
+            first += 1

@@ -1,0 +1,115 @@
+"""Dates: numeric with dot / space / hyphen / slash separators, ISO order, and written months in English, Dutch, German.
+
+Only plausible calendar dates count (no 31/02; years 1900-2099 or two digits); day-first and month-first both accepted.
+"""
+
+from __future__ import annotations
+
+import calendar
+from typing import Dict, Iterator, Optional
+
+import regex
+
+from plugin.pii.scan import Scan, finditer
+from plugin.pii.spans import Span
+
+MONTHS: Dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan januari januar jänner",
+        "february feb februari februar",
+        "march mar maart mrt märz maerz",
+        "april apr",
+        "may mei mai",
+        "june jun juni",
+        "july jul juli",
+        "august aug augustus",
+        "september sep sept",
+        "october oct oktober okt",
+        "november nov",
+        "december dec dezember dez",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS[_name] = _number
+
+# Month names that are also ordinary words or names: accepted only with a year.
+_NEEDS_YEAR = frozenset({"may", "mei", "mai", "mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "apr", "feb",
+                         "march", "okt", "dez", "mrt", "sept"})
+
+_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+_NUMERIC = regex.compile(
+    r"(?<![\d.,:/\-])(?:"
+    r"(?P<y1>(?:19|20)\d\d)(?P<s1>[./\-])(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
+    r"|(?P<a>\d{1,2})(?P<s2>[./\-])(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}|\d{2})"
+    r"|(?P<a3>\d{1,2}) (?P<b3>\d{1,2}) (?P<y3>(?:19|20)\d\d)"
+    r")(?![\d]|[.,:/\-]\d)"
+)
+_WRITTEN = regex.compile(
+    r"(?i)(?<![\w])(?:"
+    r"(?P<d1>\d{1,2})(?:st|nd|rd|th|e|ste|de|\.)?\s?(?:of\s)?(?P<m1>" + _MONTH_ALT + r")\.?(?:,?\s(?P<y1>(?:19|20)\d\d|'\d\d))?"
+    r"|(?P<m2>" + _MONTH_ALT + r")\.?\s(?P<d2>\d{1,2})(?:st|nd|rd|th)?(?:,?\s(?P<y2>(?:19|20)\d\d))?"
+    r")(?![\w])"
+)
+
+
+_VERSION_BEFORE = regex.compile(r"(?i)\b(?:v|ver|version|versie|release|build|update)\W{0,3}$")
+
+
+def _year(text: Optional[str]) -> Optional[int]:
+    if not text:
+        return None
+    text = text.lstrip("'")
+    value = int(text)
+    return value + 2000 if len(text) == 2 else value
+
+
+def is_calendar_date(year: Optional[int], month: int, day: int) -> bool:
+    """Plausible calendar date; ``year`` None means 'any leap year' (29 Feb allowed)."""
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    if year is not None and not 1900 <= year <= 2099:
+        return False
+    return day <= calendar.monthrange(year if year is not None else 2000, month)[1]
+
+
+def _numeric_ok(match: "regex.Match[str]") -> bool:
+    if match.group("y1"):
+        return is_calendar_date(int(match.group("y1")), int(match.group("m1")), int(match.group("d1")))
+    if match.group("a"):
+        first, second, year = int(match.group("a")), int(match.group("b")), _year(match.group("y2"))
+    else:
+        first, second, year = int(match.group("a3")), int(match.group("b3")), _year(match.group("y3"))
+    return is_calendar_date(year, second, first) or is_calendar_date(year, first, second)
+
+
+def _written_ok(match: "regex.Match[str]") -> bool:
+    if match.group("m1"):
+        month_word, day, year_text = match.group("m1"), match.group("d1"), match.group("y1")
+    else:
+        month_word, day, year_text = match.group("m2"), match.group("d2"), match.group("y2")
+    month_word = month_word.lower()
+    if year_text is None and month_word in _NEEDS_YEAR:
+        return False
+    return is_calendar_date(_year(year_text), MONTHS[month_word], int(day))
+
+
+_MONTH_STEMS = tuple(sorted({name[:3] for name in MONTHS}))
+
+
+def find_dates(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 1:
+        return
+    if scan.digit_total >= 4:
+        for match in finditer(_NUMERIC, scan):
+            if scan.claimed and scan.is_claimed(match.start(), match.end()):
+                continue
+            if _numeric_ok(match) and not _VERSION_BEFORE.search(scan.text, max(0, match.start() - 12), match.start()):
+                yield Span(match.start(), match.end(), "date", validated=True)
+    if not any(stem in scan.lower for stem in _MONTH_STEMS):
+        return
+    for match in finditer(_WRITTEN, scan):
+        if _written_ok(match):
+            yield Span(match.start(), match.end(), "date", validated=True)

@@ -1,0 +1,391 @@
+"""The engine: build once from settings, then ``detect`` spans and ``mask`` a text for a view."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+import phonenumbers
+
+from plugin.pii.catalogue import (
+    BUILTIN_TYPES,
+    CATALOGUE,
+    CHECKSUM_CLASS,
+    DEFAULT_TAGS,
+    DENY_CLASS,
+    DENY_TYPE,
+    STRUCTURE_CLASS,
+    TIMEOUT_TYPE,
+    Finder,
+)
+from plugin.pii.config import STRATEGY_NAMES, VIEWS, EngineConfig, StrategySpec
+from plugin.pii.errors import AdminViewError, InvalidRuleError, PIIConfigError, UnknownViewError
+from plugin.pii.numbers import find_long_numbers
+from plugin.pii.phones import warm_up
+from plugin.pii.resolve import Rank, resolve
+from plugin.pii.rules import TAG_SHAPE, CompiledRule, compile_rule, term_pattern
+from plugin.pii.scan import DIGIT_RUN, Scan
+from plugin.pii.spans import MaskResult, Span
+from plugin.pii.strategies import Tokenizer, render
+
+logger = logging.getLogger("plugin.pii")
+
+TimeoutCallback = Callable[[str, int], None]
+"""Called as ``on_timeout(rule_name, text_length)``; never receives the text."""
+
+TIMEOUT_TEXT = "#redacted#"
+# Built-in patterns have no nested quantifiers, so they are linear; below this size the ~1 µs cost of the regex timeout
+# is not worth paying for them. Custom rules always run under the timeout.
+LINEAR_SAFE_LENGTH = 1000
+_MAX_RESCANS = 20  # each re-scan adds at least one span; chains like "+32 1000000+32 1000000" need several
+_MASK_RUN = 2  # this many mask characters next to a short number mark it as the kept part of a masked value
+
+_CARD_LAST4 = StrategySpec("card_last4")
+_EMAIL_DOMAIN = StrategySpec("email_domain")
+_PHONE_LAST4 = StrategySpec("phone_last4")
+_IBAN_LAST4 = StrategySpec("redact", keep_right=4)
+_TAG = StrategySpec("tag")
+_AGENT_DEFAULTS: Mapping[str, StrategySpec] = {
+    "credit_card": _CARD_LAST4,
+    "email": _EMAIL_DOMAIN,
+    "phone": _PHONE_LAST4,
+    "iban": _IBAN_LAST4,
+}
+
+
+class _ScanTimedOut(Exception):
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+class Engine:
+    """Immutable after ``build_engine``; safe to share between threads and requests."""
+
+    def __init__(self, config: EngineConfig, rules: Tuple[CompiledRule, ...], on_timeout: Optional[TimeoutCallback]):
+        self.config = config
+        self._rules = rules
+        self._on_timeout = on_timeout
+        self._finders: List[Tuple[str, Finder, bool]] = []
+        for info in CATALOGUE:
+            if info.name not in config.enabled_types:
+                continue
+            if info.name == "long_number":
+                if config.long_number_digits > 0:
+                    finder = partial(find_long_numbers, min_digits=config.long_number_digits)
+                    self._finders.append((info.name, finder, False))
+            else:
+                self._finders.append((info.name, info.finder, info.priority_class == CHECKSUM_CLASS))
+        self._ranks: Dict[str, Rank] = {info.name: (info.priority_class, index) for index, info in enumerate(CATALOGUE)}
+        self._ranks[DENY_TYPE] = (DENY_CLASS, 0)
+        self._tags: Dict[str, str] = dict(DEFAULT_TAGS)
+        for index, rule in enumerate(rules):
+            self._ranks[rule.name] = (CHECKSUM_CLASS if rule.validator else STRUCTURE_CLASS, index - len(rules))
+            self._tags[rule.name] = rule.tag
+        self._deny = term_pattern(config.deny_list)
+        self._allow = term_pattern(config.allow_list)
+        self._allow_values = frozenset(term.strip().casefold() for term in config.allow_list if term.strip())
+        self._mask_chars = frozenset({"*", "X", "x"} | _configured_mask_chars(config))
+        self._keep_max = max([4] + _configured_keeps(config))
+        self._strategies = {view: self._view_strategies(view) for view in VIEWS}
+        self._regions = tuple(config.phone_regions)
+
+    # -- detection -------------------------------------------------------------------------------------------------
+
+    def detect(self, text: str) -> Tuple[Span, ...]:
+        """Resolved, non-overlapping spans sorted by start. On timeout: one span covering the whole text (fail closed)."""
+        try:
+            return self._detect(text)
+        except _ScanTimedOut as timed_out:
+            self._report_timeout(timed_out.rule, text)
+            return (Span(0, len(text), TIMEOUT_TYPE, rule=TIMEOUT_TYPE),) if text else ()
+
+    def _detect(self, text: str) -> Tuple[Span, ...]:
+        if not text:
+            return ()
+        budget = self.config.scan_timeout_s
+        deadline = time.perf_counter() + budget
+        limit_builtins = len(text) > LINEAR_SAFE_LENGTH
+        scan = Scan(text, budget if limit_builtins else None, self._regions)
+        candidates: List[Span] = []
+        current = DENY_TYPE
+        try:
+            if self._deny is not None:
+                candidates.extend(
+                    Span(m.start(), m.end(), DENY_TYPE, rule=DENY_TYPE) for m in self._deny.finditer(text, timeout=budget)
+                )
+            for rule in self._rules:
+                current = rule.name
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    raise TimeoutError
+                candidates.extend(rule.find(scan, remaining))
+            for current, finder, checksum in self._finders:
+                if limit_builtins:
+                    remaining = deadline - time.perf_counter()
+                    if remaining <= 0:
+                        raise TimeoutError
+                    scan.timeout = remaining
+                found = list(finder(scan))
+                if found:
+                    candidates.extend(found)
+                    if checksum:
+                        scan.claim(found)
+        except TimeoutError:
+            raise _ScanTimedOut(current) from None
+        if not candidates:
+            return ()
+        candidates = self._filter(text, candidates)
+        return resolve(candidates, self._ranks)
+
+    def _filter(self, text: str, candidates: List[Span]) -> List[Span]:
+        """Drop allow-listed values, anything inside a tag, and the kept digits of an already masked value."""
+        blocked: List[Tuple[int, int]] = []
+        if "#" in text:
+            blocked.extend(m.span() for m in TAG_SHAPE.finditer(text))
+        if self._allow is not None:
+            blocked.extend(m.span() for m in self._allow.finditer(text))
+        check_masks = any(char in text for char in self._mask_chars)
+        kept: List[Span] = []
+        for span in candidates:
+            if span.type != DENY_TYPE:
+                if any(start <= span.start and span.end <= end for start, end in blocked):
+                    continue
+                if self._allow_values and text[span.start : span.end].strip().casefold() in self._allow_values:
+                    continue
+                if check_masks and self._is_kept_part(text, span):
+                    continue
+            kept.append(span)
+        return kept
+
+    def _is_kept_part(self, text: str, span: Span) -> bool:
+        significant = sum(1 for char in text[span.start : span.end] if char.isalnum())
+        if significant > self._keep_max:
+            return False
+        return _masked_side(text, span.start - 1, -1, self._mask_chars) or _masked_side(
+            text, span.end, 1, self._mask_chars
+        )
+
+    def _report_timeout(self, rule: str, text: str) -> None:
+        logger.warning("PII scan exceeded its time budget in rule %r on a %d-character text; masked whole", rule, len(text))
+        if self._on_timeout is not None:
+            self._on_timeout(rule, len(text))
+
+    # -- masking ---------------------------------------------------------------------------------------------------
+
+    def mask(self, text: str, view: str, tokenizer: Optional[Tokenizer] = None) -> MaskResult:
+        """Render ``text`` for ``view``; spans index the original text. Idempotent: masking the result changes nothing."""
+        strategies = self._strategies_for(view)
+        try:
+            spans = self._detect(text)
+            if view == "nlu" and self.config.nlu_hidden_digits > 0:
+                spans = self._hide_numbers(text, spans)
+            masked, spans, placed = self._render_stable(text, spans, view, strategies, tokenizer)
+        except _ScanTimedOut as timed_out:
+            self._report_timeout(timed_out.rule, text)
+            return MaskResult(TIMEOUT_TEXT if text else "", (), True)
+        return MaskResult(masked, spans, False, placed)
+
+    def _strategies_for(self, view: str) -> Mapping[str, StrategySpec]:
+        if view == "admin":
+            raise AdminViewError("the 'admin' view shows originals and is rendered by the vault layer, not the PII engine")
+        try:
+            return self._strategies[view]
+        except KeyError:
+            raise UnknownViewError(f"unknown view {view!r}; use one of {', '.join(VIEWS)}") from None
+
+    def _hide_numbers(self, text: str, spans: Tuple[Span, ...]) -> Tuple[Span, ...]:
+        """The nlu view also hides every number of N+ digits ("hide numeric data from AI providers")."""
+        minimum = self.config.nlu_hidden_digits
+        extra = [
+            Span(m.start(), m.end(), "long_number")
+            for m in DIGIT_RUN.finditer(text)
+            if m.end() - m.start() >= minimum and not any(m.start() < s.end and s.start < m.end() for s in spans)
+        ]
+        if not extra:
+            return spans
+        return tuple(sorted(spans + tuple(extra), key=lambda span: span.start))
+
+    def _render(self, text: str, spans: Tuple[Span, ...], strategies, tokenizer) -> Tuple[str, Tuple[Tuple[int, int], ...]]:
+        """The masked text and, per span, where its replacement sits in it."""
+        parts: List[str] = []
+        placed: List[Tuple[int, int]] = []
+        position = out = 0
+        for span in spans:
+            gap = text[position : span.start]
+            parts.append(gap)
+            out += len(gap)
+            spec = strategies.get(span.rule) or strategies.get(span.type) or _TAG
+            tag = self._tags.get(span.rule) or self._tags.get(span.type) or "#redacted#"
+            replacement = render(text[span.start : span.end], span, spec, tag, self.config.hash_key, tokenizer)
+            parts.append(replacement)
+            placed.append((out, out + len(replacement)))
+            out += len(replacement)
+            position = span.end
+        parts.append(text[position:])
+        return "".join(parts), tuple(placed)
+
+    def _render_stable(self, text, spans, view, strategies, tokenizer):
+        """Masking can create new boundaries next to a replacement ("1234 AB4111..." -> "1234 AB#creditcardnr#");
+        re-scan the result and widen the masked set until it is stable, so masking is idempotent."""
+        masked, placed = self._render(text, spans, strategies, tokenizer)
+        for _ in range(_MAX_RESCANS):
+            if not spans or all(_isolated(text, span) for span in spans):
+                break
+            again = self._detect(masked)
+            if view == "nlu" and self.config.nlu_hidden_digits > 0:
+                again = self._hide_numbers(masked, again)
+            if not again:
+                break
+            extra = _map_back(text, masked, spans, again, [end - start for start, end in placed])
+            if not extra:
+                break
+            spans = _merge(spans, extra)
+            masked, placed = self._render(text, spans, strategies, tokenizer)
+        return masked, spans, placed
+
+    # -- configuration ---------------------------------------------------------------------------------------------
+
+    def _view_strategies(self, view: str) -> Dict[str, StrategySpec]:
+        chosen: Dict[str, StrategySpec] = {}
+        if view in ("agent", "storage"):
+            chosen.update(_AGENT_DEFAULTS)
+            for rule in self._rules:
+                if rule.strategy is not None:
+                    chosen[rule.name] = rule.strategy
+        chosen.update(self.config.strategies.get(view, {}))
+        return chosen
+
+
+_TRAILING_PUNCTUATION = frozenset(".,!?;:")
+
+
+def _isolated(text: str, span: Span) -> bool:
+    """Whitespace (or a sentence mark then whitespace) on both sides: replacing the value cannot change what the
+    finders see around it, so the masked text needs no re-scan."""
+    before = span.start - 1
+    if before >= 0 and (not text[before].isspace() or (before > 0 and _joins(text[before - 1]))):
+        return False
+    after = span.end
+    if after < len(text) and text[after] in _TRAILING_PUNCTUATION:
+        after += 1
+    if after >= len(text):
+        return True
+    return text[after].isspace() and not (after + 1 < len(text) and _joins(text[after + 1]))
+
+
+def _joins(char: str) -> bool:
+    """Characters that let a value continue across a space (digit groups of phones, cards, dates; '+')."""
+    return char.isdigit() or char == "+"
+
+
+def _masked_side(text: str, index: int, step: int, mask_chars: frozenset) -> bool:
+    """True when, skipping one separator, at least two mask characters sit at ``index`` going in ``step``."""
+    if 0 <= index < len(text) and text[index] in " -./()":
+        index += step
+    run = 0
+    while 0 <= index < len(text) and text[index] in mask_chars and run < _MASK_RUN:
+        run += 1
+        index += step
+    return run >= _MASK_RUN
+
+
+def _map_back(text, masked, spans, again, lengths) -> List[Span]:
+    """Spans found in the masked text, mapped to original offsets; a span touching a replacement swallows it."""
+    segments = []  # (masked_start, masked_end, original_start, original_end, is_replacement)
+    position = masked_position = 0
+    for span, length in zip(spans, lengths):
+        gap = span.start - position
+        segments.append((masked_position, masked_position + gap, position, span.start, False))
+        masked_position += gap
+        segments.append((masked_position, masked_position + length, span.start, span.end, True))
+        masked_position += length
+        position = span.end
+    segments.append((masked_position, masked_position + len(text) - position, position, len(text), False))
+    mapped = []
+    for found in again:
+        start = end = None
+        for m_start, m_end, o_start, o_end, replaced in segments:
+            if start is None and found.start < m_end or (start is None and found.start == m_end == m_start):
+                start = o_start if replaced else o_start + (found.start - m_start)
+            if found.end <= m_end:
+                end = o_end if replaced else o_start + (found.end - m_start)
+                break
+        if start is None or end is None or end <= start:
+            continue
+        mapped.append(Span(start, end, found.type, found.attributes, found.rule, found.validated))
+    return mapped
+
+
+def _merge(spans: Tuple[Span, ...], extra: List[Span]) -> Tuple[Span, ...]:
+    """Add re-scan findings; where they overlap existing spans the union takes the existing (higher-ranked) type."""
+    merged = sorted(list(spans) + extra, key=lambda span: (span.start, -span.end))
+    out: List[Span] = []
+    for span in merged:
+        if out and span.start < out[-1].end:
+            last = out[-1]
+            if span.end > last.end:
+                out[-1] = Span(last.start, span.end, last.type, last.attributes, last.rule, last.validated)
+            continue
+        out.append(span)
+    return tuple(out)
+
+
+def _configured_mask_chars(config: EngineConfig) -> set:
+    chars = set()
+    for per_type in config.strategies.values():
+        for spec in per_type.values():
+            chars.add(spec.mask_char)
+    for rule in config.custom_rules:
+        if rule.strategy is not None:
+            chars.add(rule.strategy.mask_char)
+    return chars
+
+
+def _configured_keeps(config: EngineConfig) -> List[int]:
+    specs = [spec for per_type in config.strategies.values() for spec in per_type.values()]
+    specs += [rule.strategy for rule in config.custom_rules if rule.strategy is not None]
+    return [spec.keep_left + spec.keep_right for spec in specs]
+
+
+def _validate_config(config: EngineConfig) -> None:
+    unknown = set(config.enabled_types) - set(BUILTIN_TYPES)
+    if unknown:
+        raise PIIConfigError(f"unknown PII types in enabled_types: {', '.join(sorted(unknown))}; known: {', '.join(BUILTIN_TYPES)}")
+    for view, per_type in config.strategies.items():
+        if view not in VIEWS:
+            raise PIIConfigError(f"strategies for unknown view {view!r}; views are {', '.join(VIEWS)} (admin is the vault's)")
+        for type_name, spec in per_type.items():
+            if spec.name not in STRATEGY_NAMES:
+                raise PIIConfigError(f"unknown strategy {spec.name!r} for {view}/{type_name}; use one of {', '.join(STRATEGY_NAMES)}")
+            if len(spec.mask_char) != 1 or spec.mask_char.isdigit() or spec.mask_char.isspace():
+                raise PIIConfigError(f"mask_char for {view}/{type_name} must be one character, not a digit or space")
+            if spec.keep_left < 0 or spec.keep_right < 0:
+                raise PIIConfigError(f"keep_left/keep_right for {view}/{type_name} must be 0 or more")
+            if spec.tag is not None and not TAG_SHAPE.fullmatch(spec.tag):
+                raise PIIConfigError(f"tag for {view}/{type_name} must look like '#letters#'")
+    if config.long_number_digits < 0 or config.nlu_hidden_digits < 0:
+        raise PIIConfigError("long_number_digits and nlu_hidden_digits must be 0 (off) or more")
+    if not config.scan_timeout_s > 0:
+        raise PIIConfigError("scan_timeout_s must be a positive number of seconds")
+    supported = phonenumbers.SUPPORTED_REGIONS
+    bad = [region for region in config.phone_regions if region not in supported]
+    if bad:
+        raise PIIConfigError(f"unknown phone regions {', '.join(bad)}; use ISO 3166 codes such as NL, DE, GB")
+
+
+def build_engine(config: EngineConfig = EngineConfig(), on_timeout: Optional[TimeoutCallback] = None) -> Engine:
+    """Validate settings and custom rules (``InvalidRuleError`` names a bad rule) and build a reusable engine."""
+    _validate_config(config)
+    reserved = set(BUILTIN_TYPES) | {DENY_TYPE, TIMEOUT_TYPE}
+    rules: List[CompiledRule] = []
+    for rule in config.custom_rules:
+        if not rule.enabled:
+            continue
+        if rule.name in {existing.name for existing in rules}:
+            raise InvalidRuleError(rule.name, "two custom rules have this name; names must be unique")
+        rules.append(compile_rule(rule, reserved))
+    warm_up(config.phone_regions)
+    return Engine(config, tuple(rules), on_timeout)

@@ -1,0 +1,99 @@
+"""IBAN: every country of the SWIFT IBAN registry, spaced or not, any case; per-country length and BBAN format + mod 97."""
+
+from __future__ import annotations
+
+from typing import Dict, Iterator, Optional
+
+import regex
+
+from plugin.pii.checksums import mod97_valid
+from plugin.pii.scan import Scan, finditer
+from plugin.pii.spans import Span
+
+# Country -> BBAN format in registry notation (n: digits, a: upper-case letters, c: letters or digits).
+BBAN_FORMATS: Dict[str, str] = {
+    "AD": "4!n4!n12!c", "AE": "3!n16!n", "AL": "8!n16!c", "AT": "5!n11!n", "AZ": "4!a20!c", "BA": "3!n3!n8!n2!n",
+    "BE": "3!n7!n2!n", "BG": "4!a4!n2!n8!c", "BH": "4!a14!c", "BI": "5!n5!n11!n2!n", "BR": "8!n5!n10!n1!a1!c",
+    "BY": "4!c4!n16!c", "CH": "5!n12!c", "CR": "4!n14!n", "CY": "3!n5!n16!c", "CZ": "4!n6!n10!n", "DE": "8!n10!n",
+    "DJ": "5!n5!n11!n2!n", "DK": "4!n9!n1!n", "DO": "4!c20!n", "EE": "2!n2!n11!n1!n", "EG": "4!n4!n17!n",
+    "ES": "4!n4!n1!n1!n10!n", "FI": "3!n11!n", "FK": "2!a12!n", "FO": "4!n9!n1!n", "FR": "5!n5!n11!c2!n",
+    "GB": "4!a6!n8!n", "GE": "2!a16!n", "GI": "4!a15!c", "GL": "4!n9!n1!n", "GR": "3!n4!n16!c", "GT": "4!c20!c",
+    "HN": "4!a20!n", "HR": "7!n10!n", "HU": "3!n4!n1!n15!n1!n", "IE": "4!a6!n8!n", "IL": "3!n3!n13!n",
+    "IQ": "4!a3!n12!n", "IS": "4!n2!n6!n10!n", "IT": "1!a5!n5!n12!c", "JO": "4!a4!n18!c", "KW": "4!a22!c",
+    "KZ": "3!n13!c", "LB": "4!n20!c", "LC": "4!a24!c", "LI": "5!n12!c", "LT": "5!n11!n", "LU": "3!n13!c",
+    "LV": "4!a13!c", "LY": "3!n3!n15!n", "MC": "5!n5!n11!c2!n", "MD": "2!c18!c", "ME": "3!n13!n2!n", "MK": "3!n10!c2!n",
+    "MN": "4!n12!n", "MR": "5!n5!n11!n2!n", "MT": "4!a5!n18!c", "MU": "4!a2!n2!n12!n3!n3!a", "NI": "4!a20!n",
+    "NL": "4!a10!n", "NO": "4!n6!n1!n", "OM": "3!n16!c", "PK": "4!a16!c", "PL": "8!n16!n", "PS": "4!a21!c",
+    "PT": "4!n4!n11!n2!n", "QA": "4!a21!c", "RO": "4!a16!c", "RS": "3!n13!n2!n", "RU": "9!n5!n15!c", "SA": "2!n18!c",
+    "SC": "4!a2!n2!n16!n3!a", "SD": "2!n12!n", "SE": "3!n16!n1!n", "SI": "5!n8!n2!n", "SK": "4!n6!n10!n",
+    "SM": "1!a5!n5!n12!c", "SO": "4!n3!n12!n", "ST": "4!n4!n11!n2!n", "SV": "4!a20!n", "TL": "3!n14!n2!n",
+    "TN": "2!n3!n13!n2!n", "TR": "5!n1!n16!c", "UA": "6!n19!c", "VA": "3!n15!n", "VG": "4!a16!n", "XK": "4!n10!n2!n",
+    "YE": "4!a4!n18!c",
+}
+
+
+def _expand(bban_format: str) -> str:
+    """'4!a10!n' -> 'aaaannnnnnnnnn': one class letter per position."""
+    return "".join(kind * int(count) for count, kind in regex.findall(r"(\d+)!?([nac])", bban_format))
+
+
+BBAN_CLASSES: Dict[str, str] = {country: _expand(fmt) for country, fmt in BBAN_FORMATS.items()}
+IBAN_LENGTHS: Dict[str, int] = {country: 4 + len(classes) for country, classes in BBAN_CLASSES.items()}
+
+_START = regex.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \-]?[A-Za-z0-9])")
+
+
+def _class_ok(char: str, kind: str) -> bool:
+    if kind == "n":
+        return "0" <= char <= "9"
+    if kind == "a":
+        return "A" <= char <= "Z"
+    return "0" <= char <= "9" or "A" <= char <= "Z"
+
+
+def is_iban(value: str) -> bool:
+    """Compact (no separators) value: registry country, exact length, BBAN format and mod 97."""
+    value = value.upper()
+    classes = BBAN_CLASSES.get(value[:2])
+    if classes is None or len(value) != len(classes) + 4 or not value[2:4].isdigit():
+        return False
+    if not all(_class_ok(char, kind) for char, kind in zip(value[4:], classes)):
+        return False
+    return mod97_valid(value)
+
+
+def _take(text: str, start: int, length: int) -> Optional[int]:
+    """End offset after ``length`` significant chars from ``start``, allowing single spaces/dashes between them."""
+    taken, index, size = 0, start, len(text)
+    while index < size and taken < length:
+        char = text[index]
+        if char.isascii() and char.isalnum():
+            taken += 1
+            index += 1
+        elif char in " -" and taken and index + 1 < size and text[index + 1].isascii() and text[index + 1].isalnum():
+            index += 1
+        else:
+            return None
+    if taken != length:
+        return None
+    if index < size and text[index].isalnum():
+        return None
+    return index
+
+
+def find_ibans(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 4:
+        return
+    text = scan.text
+    for start_match in finditer(_START, scan):
+        start = start_match.start()
+        country = text[start : start + 2].upper()
+        length = IBAN_LENGTHS.get(country)
+        if length is None:
+            continue
+        end = _take(text, start, length)
+        if end is None:
+            continue
+        compact = "".join(char for char in text[start:end] if char.isalnum())
+        if is_iban(compact):
+            yield Span(start, end, "iban", {"country": country}, validated=True)

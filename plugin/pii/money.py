@@ -1,0 +1,27 @@
+"""Currency amounts in euro, dollar and pound: ``€12,50``, ``12.50 EUR``, ``EUR 1.234,56``, ``$ 5``, ``£3.99``."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import regex
+
+from plugin.pii.scan import Scan, finditer
+from plugin.pii.spans import Span
+
+_AMOUNT = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2}|,-)?|\d+(?:[.,]\d{1,2}|,-)?"
+_SYMBOL_BEFORE = r"(?:€|\$|£|(?i:eur|usd|gbp|us\$))"
+_SYMBOL_AFTER = r"(?:€|\$|£|(?i:eur|euro|euros|usd|dollars?|gbp|pounds?))"
+
+_MONEY = regex.compile(
+    r"(?<![\w.,])(?:" + _SYMBOL_BEFORE + r"\s?(?:" + _AMOUNT + r")"
+    r"|(?:" + _AMOUNT + r")\s?" + _SYMBOL_AFTER + r")(?![\w])(?![.,]\d)"
+)
+_HINTS = ("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound")
+
+
+def find_money(scan: Scan) -> Iterator[Span]:
+    if not scan.digit_total or not any(hint in scan.lower for hint in _HINTS):
+        return
+    for match in finditer(_MONEY, scan):
+        yield Span(match.start(), match.end(), "currency")

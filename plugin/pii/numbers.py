@@ -1,0 +1,16 @@
+"""The catch-all: any run of N or more digits (the seeds' "numbers with that many digits or more")."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from plugin.pii.scan import DIGIT_RUN, Scan, finditer
+from plugin.pii.spans import Span
+
+
+def find_long_numbers(scan: Scan, min_digits: int) -> Iterator[Span]:
+    if min_digits <= 0 or scan.max_run < min_digits:
+        return
+    for match in finditer(DIGIT_RUN, scan):
+        if match.end() - match.start() >= min_digits:
+            yield Span(match.start(), match.end(), "long_number")

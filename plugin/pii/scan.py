@@ -1,0 +1,61 @@
+"""One message being scanned: the text plus cheap features that let finders skip work (digit counts, case-folded copy)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import regex
+
+DIGIT_RUN = regex.compile(r"\d+")
+
+
+class Scan:
+    """Per-message state shared by the finders. ``timeout`` is the remaining regex budget (None: no limit needed)."""
+
+    __slots__ = ("text", "lower", "digit_total", "max_run", "timeout", "phone_regions", "claimed")
+
+    def __init__(self, text: str, timeout: Optional[float], phone_regions: tuple) -> None:
+        self.text = text
+        # Only for cheap substring pre-filters: str.lower() may change lengths, so offsets never come from it.
+        self.lower = text.lower()
+        runs = DIGIT_RUN.findall(text)
+        self.digit_total = sum(map(len, runs))
+        self.max_run = max(map(len, runs), default=0)
+        self.timeout = timeout
+        self.phone_regions = phone_regions
+        self.claimed: list = []  # (start, end) of checksum-validated finds, which lower-priority finders may skip
+
+    def claim(self, spans: list) -> None:
+        """Record checksum-validated spans: they win every overlap, so later finders need not validate inside them."""
+        self.claimed.extend((span.start, span.end) for span in spans if span.validated)
+
+    def is_claimed(self, start: int, end: int) -> bool:
+        return any(low <= start and end <= high for low, high in self.claimed)
+
+
+def finditer(pattern: "regex.Pattern[str]", scan: Scan, pos: int = 0, endpos: Optional[int] = None):
+    """``pattern.finditer`` under the scan's time budget (the keyword costs ~1 µs, so it is passed only when set)."""
+    end = len(scan.text) if endpos is None else endpos
+    if scan.timeout is None:
+        return pattern.finditer(scan.text, pos, end)
+    return pattern.finditer(scan.text, pos, end, timeout=scan.timeout)
+
+
+def search(pattern: "regex.Pattern[str]", scan: Scan, pos: int, endpos: int):
+    """``pattern.search`` under the scan's time budget."""
+    if scan.timeout is None:
+        return pattern.search(scan.text, pos, endpos)
+    return pattern.search(scan.text, pos, endpos, timeout=scan.timeout)
+
+
+def has_word_near(pattern: "regex.Pattern[str]", scan: Scan, start: int, end: int, before: int, after: int) -> bool:
+    """True when a context word (``pattern``) occurs within ``before`` chars left or ``after`` chars right of a match."""
+    return (
+        search(pattern, scan, max(0, start - before), start) is not None
+        or search(pattern, scan, end, end + after) is not None
+    )
+
+
+def strip_separators(value: str) -> str:
+    """The significant characters of a value: letters and digits only."""
+    return "".join(char for char in value if char.isalnum())

@@ -1,0 +1,45 @@
+"""Telecom secrets: SIM card numbers (ICCID, 19-20 digits starting 89, Luhn) and PIN/PUK/OTP codes (context required)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import regex
+
+from plugin.pii.checksums import luhn_valid
+from plugin.pii.scan import Scan, finditer, has_word_near, search
+from plugin.pii.spans import Span
+
+_ICCID = regex.compile(r"(?<![\w+])89(?:[ \-]?\d){17,18}(?![\w])")
+
+_CODE = regex.compile(r"(?<![\w.,\-+/:€$£])\d{4,8}(?![\w]|[.,:/\-]\d)")
+PIN_CONTEXT = regex.compile(
+    r"(?i)\b(?:pin\w*|puk\w*|otp|tan|code\w*|passcode|verification|verificatie\w*|verifizierung\w*|toegangs\w*"
+    r"|wachtwoord|password|passwort|kennwort|one[\s\-]time|einmal\w*|security)\b"
+)
+_NOT_A_PIN_BEFORE = regex.compile(
+    r"(?i)\b(?:promo|discount|korting\w*|rabatt\w*|voucher|coupon|gutschein\w*|zip|postal|post|area|country|error|status"
+    r"|fout\w*|fehler\w*|http|product\w*|artikel\w*|article|item|order\w*|bestel\w*|tracking|sku|model|modell?)\b"
+    r"[\s\w:#.\-]{0,12}$"
+)
+_PIN_HINTS = ("pin", "puk", "otp", "tan", "code", "verif", "toegang", "wacht", "pass", "kennwort", "one", "einmal", "secur")
+
+
+def find_sim_numbers(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 19:
+        return
+    for match in finditer(_ICCID, scan):
+        digits = "".join(char for char in match.group() if char.isdigit())
+        if luhn_valid(digits):
+            yield Span(match.start(), match.end(), "sim_number", validated=True)
+
+
+def find_pin_codes(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 4 or not any(hint in scan.lower for hint in _PIN_HINTS):
+        return
+    for match in finditer(_CODE, scan):
+        start = match.start()
+        if search(_NOT_A_PIN_BEFORE, scan, max(0, start - 25), start) is not None:
+            continue
+        if has_word_near(PIN_CONTEXT, scan, start, match.end(), 30, 20):
+            yield Span(match.start(), match.end(), "pin_puk")

@@ -1,0 +1,123 @@
+"""VAT numbers: Dutch (old 11-proof and 2020 mod 97 formats), German USt-IdNr (ISO 7064 mod 11,10), other EU VAT ids.
+
+Each entry: country prefix -> body pattern and optional check-digit function (None: format only).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Iterator, Optional, Tuple
+
+import regex
+
+from plugin.pii.checksums import alnum_to_number, iso7064_mod11_10_valid, luhn_valid, weighted_mod11
+from plugin.pii.scan import Scan, finditer
+from plugin.pii.spans import Span
+
+
+def _nl_valid(body: str) -> bool:
+    """NL: 9 digits + 'B' + 2 digits; the 9 digits pass the 11-proof (RSIN) or 'NL'+body passes mod 97 (2020)."""
+    digits = body[:9]
+    old = sum(weight * int(char) for weight, char in zip(range(9, 1, -1), digits[:8])) % 11 == int(digits[8])
+    return old or alnum_to_number("NL" + body) % 97 == 1
+
+
+def _be_valid(body: str) -> bool:
+    body = body.rjust(10, "0")
+    return 97 - int(body[:8]) % 97 == int(body[8:])
+
+
+def _fr_valid(body: str) -> bool:
+    key, siren = body[:2], body[2:]
+    if not key.isdigit():
+        return True  # newer alphanumeric keys have no simple check
+    return int(key) == (12 + 3 * (int(siren) % 97)) % 97
+
+
+def _at_valid(body: str) -> bool:
+    digits = body[1:]
+    total = 0
+    for index, char in enumerate(digits[:7]):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value // 10 + value % 10
+    return (96 - total) % 10 == int(digits[7])
+
+
+def _dk_valid(body: str) -> bool:
+    return weighted_mod11(body, (2, 7, 6, 5, 4, 3, 2, 1)) == 0
+
+
+def _fi_valid(body: str) -> bool:
+    remainder = weighted_mod11(body[:7], (7, 9, 10, 5, 8, 4, 2))
+    return (0 if remainder == 0 else 11 - remainder) == int(body[7]) and remainder != 1
+
+
+VAT_FORMATS: Dict[str, Tuple[str, Optional[Callable[[str], bool]]]] = {
+    "NL": (r"\d{9}B\d{2}", _nl_valid),
+    "DE": (r"\d{9}", iso7064_mod11_10_valid),
+    "BE": (r"[01]?\d{9}", _be_valid),
+    "FR": (r"[0-9A-HJ-NP-Z]{2}\d{9}", _fr_valid),
+    "IT": (r"\d{11}", luhn_valid),
+    "AT": (r"U\d{8}", _at_valid),
+    "DK": (r"\d{8}", _dk_valid),
+    "FI": (r"\d{8}", _fi_valid),
+    "HR": (r"\d{11}", iso7064_mod11_10_valid),
+    "ES": (r"[0-9A-Z]\d{7}[0-9A-Z]", None),
+    "PT": (r"\d{9}", None),
+    "PL": (r"\d{10}", None),
+    "SE": (r"\d{10}01", None),
+    "IE": (r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]", None),
+    "LU": (r"\d{8}", None),
+    "CZ": (r"\d{8,10}", None),
+    "SK": (r"\d{10}", None),
+    "SI": (r"\d{8}", None),
+    "HU": (r"\d{8}", None),
+    "RO": (r"\d{2,10}", None),
+    "BG": (r"\d{9,10}", None),
+    "EL": (r"\d{9}", None),
+    "CY": (r"\d{8}[A-Z]", None),
+    "EE": (r"\d{9}", None),
+    "LV": (r"\d{11}", None),
+    "LT": (r"\d{9}|\d{12}", None),
+    "MT": (r"\d{8}", None),
+    "XI": (r"\d{9}|\d{12}", None),
+}
+
+_VAT = regex.compile(
+    r"(?<![\w])(?P<country>" + "|".join(VAT_FORMATS) + r")[ \-.]?(?P<body>[0-9A-Z]?\d[0-9A-Z+*]*(?:[ .][0-9A-Z+*]+){0,4})(?![\w])",
+    regex.IGNORECASE,
+)
+_BODY_PATTERNS = {country: regex.compile(pattern) for country, (pattern, _check) in VAT_FORMATS.items()}
+
+
+def vat_country(value: str) -> Optional[str]:
+    """Country of a compact VAT id (prefix + body) whose format and check digits are valid, else None."""
+    value = value.upper()
+    country, body = value[:2], value[2:]
+    pattern = _BODY_PATTERNS.get(country)
+    if pattern is None or not pattern.fullmatch(body):
+        return None
+    check = VAT_FORMATS[country][1]
+    return country if check is None or check(body) else None
+
+
+def find_vat_numbers(scan: Scan) -> Iterator[Span]:
+    if scan.digit_total < 8:
+        return
+    for match in finditer(_VAT, scan):
+        body = match.group("body")
+        # The body may run into the next word ("NL123456789B01 please"); trim at the first space that ends the id.
+        for end_offset in _candidate_ends(body):
+            compact = match.group("country") + "".join(c for c in body[:end_offset] if c.isalnum() or c in "+*")
+            country = vat_country(compact)
+            if country:
+                end = match.start("body") + end_offset
+                validated = VAT_FORMATS[country][1] is not None
+                yield Span(match.start(), end, "vat_number", {"country": country}, validated=validated)
+                break
+
+
+def _candidate_ends(body: str) -> Iterator[int]:
+    yield len(body)
+    for index in range(len(body) - 1, 0, -1):
+        if body[index] == " ":
+            yield index
