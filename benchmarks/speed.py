@@ -1,0 +1,236 @@
+"""Speed of our engine against Microsoft Presidio on the same chat messages, in one run.
+
+Run from the repository root: ``.venv/bin/python -m benchmarks.speed [--messages N] [--rounds R] [--skip-presidio]``.
+
+Measures, for both sides, per-message latency (median, p99, in µs) and throughput (messages/s) of a full mask
+(ours: ``engine.mask(text, "storage")``; Presidio: ``analyze`` + ``anonymize``) and of detection alone, plus cold
+start (import + engine build) in a fresh subprocess, median of several repeats. Presidio runs in its own throwaway
+virtualenv ``benchmarks/.venv-presidio`` (created on first use with a Python 3.10 and ``pip install presidio-analyzer
+presidio-anonymizer``; never a project dependency), with a blank spaCy English pipeline and pattern recognizers only,
+as a subprocess that reads the same messages from a file and times itself with ``benchmarks/timing.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import corpus  # noqa: E402
+from benchmarks.engine import REPO_ROOT, build_default_engine, corpus_options  # noqa: E402
+from benchmarks.timing import time_calls  # noqa: E402
+
+PRESIDIO_VENV = REPO_ROOT / "benchmarks" / ".venv-presidio"
+PRESIDIO_RUNNER = REPO_ROOT / "benchmarks" / "presidio_runner.py"
+PRESIDIO_PACKAGES = ("presidio-analyzer", "presidio-anonymizer")
+
+MEDIAN_TARGET_US = 50.0
+P99_TARGET_US = 500.0
+RATIO_TARGET = 50.0
+COLD_START_TARGET_S = 0.300
+
+COLD_START_CODE = """
+import json, time
+start = time.perf_counter()
+from plugin.pii import EngineConfig, build_engine
+engine = build_engine(EngineConfig())
+built = time.perf_counter()
+engine.mask("warm up with a first message", "storage")
+print(json.dumps({"import_build_s": built - start, "first_message_s": time.perf_counter() - built}))
+"""
+
+
+class PresidioSetupError(RuntimeError):
+    """Presidio's throwaway virtualenv could not be created; rerun with --skip-presidio to measure our engine only."""
+
+
+def _python_310() -> str:
+    """The caller's interpreter when it is 3.10 (the project's), else a pyenv 3.10."""
+    if sys.version_info[:2] == (3, 10):
+        return sys.executable
+    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    candidates = sorted(glob.glob(f"{pyenv_root}/versions/3.10.*/bin/python"))
+    if not candidates:
+        raise PresidioSetupError(
+            "no Python 3.10 found for Presidio's virtualenv: install one with pyenv, "
+            "run this script with the project's 3.10 venv, or pass --skip-presidio"
+        )
+    return candidates[-1]
+
+
+def _presidio_python() -> Path:
+    return PRESIDIO_VENV / "bin" / "python"
+
+
+def ensure_presidio_venv() -> Path:
+    """Create ``benchmarks/.venv-presidio`` with Presidio unless it already imports; return its interpreter."""
+    python = _presidio_python()
+    probe = [str(python), "-c", "import presidio_analyzer, presidio_anonymizer, spacy"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return python
+    print(
+        f"creating {PRESIDIO_VENV} and installing {' '.join(PRESIDIO_PACKAGES)} ...",
+        file=sys.stderr,
+    )
+    steps = (
+        [_python_310(), "-m", "venv", "--clear", str(PRESIDIO_VENV)],
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *PRESIDIO_PACKAGES],
+    )
+    for step in steps:
+        completed = subprocess.run(step, capture_output=True, text=True)
+        if completed.returncode != 0:
+            raise PresidioSetupError(f"`{' '.join(step)}` failed:\n{completed.stderr[-2000:]}")
+    return python
+
+
+def _offline_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return env
+
+
+def cold_start(command: Sequence[str], repeats: int) -> dict[str, float]:
+    """Median import+build (and first message) over ``repeats`` fresh subprocesses."""
+    runs = []
+    for _ in range(repeats):
+        completed = subprocess.run(list(command), capture_output=True, text=True, cwd=REPO_ROOT, env=_offline_env())
+        if completed.returncode != 0:
+            raise RuntimeError(f"cold-start run failed: {completed.stderr[-2000:]}")
+        runs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def run_presidio(messages_file: Path, rounds: int, cold_repeats: int) -> dict[str, Any]:
+    python = ensure_presidio_venv()
+    completed = subprocess.run(
+        [str(python), str(PRESIDIO_RUNNER), "--messages", str(messages_file), "--rounds", str(rounds)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=_offline_env(),
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"Presidio runner failed: {completed.stderr[-2000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["cold"] = cold_start([str(python), str(PRESIDIO_RUNNER), "--cold-start"], cold_repeats)
+    return result
+
+
+def slowest(call: Any, samples: Sequence[corpus.Sample], count: int) -> list[tuple[float, corpus.Sample]]:
+    """The ``count`` messages with the highest best-of-three latency (µs), to show which patterns cost most."""
+    timed = []
+    for sample in samples:
+        best = min(_timed_ns(call, sample.text) for _ in range(3))
+        timed.append((best / 1000, sample))
+    return sorted(timed, key=lambda pair: pair[0], reverse=True)[:count]
+
+
+def _timed_ns(call: Any, text: str) -> int:
+    start = time.perf_counter_ns()
+    call(text)
+    return time.perf_counter_ns() - start
+
+
+def _row(name: str, stats: dict[str, float]) -> str:
+    return (
+        f"  {name:<26} median {stats['median_us']:8.1f} µs  mean {stats['mean_us']:8.1f} µs  "
+        f"p99 {stats['p99_us']:8.1f} µs  {stats['throughput_msg_s']:9.0f} msg/s"
+    )
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000, help="chat messages (generate_chat_messages)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the messages")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--cold-repeats", type=int, default=5)
+    parser.add_argument("--skip-presidio", action="store_true")
+    parser.add_argument("--show-slowest", type=int, default=5, help="slowest messages (ours) to list by pattern")
+    args = parser.parse_args(argv)
+
+    engine, config = build_default_engine()
+    samples = corpus.generate_chat_messages(args.seed, args.messages, corpus_options(config))
+    messages = [s.text for s in samples]
+    lengths = sorted(len(m) for m in messages)
+    print(
+        f"{len(messages)} chat messages (seed {args.seed}), {lengths[0]}-{lengths[-1]} chars, median "
+        f"{statistics.median(lengths):.0f}; {sum(1 for s in samples if s.labels)} carry PII; "
+        f"{args.rounds} timed rounds; Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+
+    ours = {
+        "mask": time_calls(lambda text: engine.mask(text, "storage"), messages, args.rounds),
+        "detect": time_calls(engine.detect, messages, args.rounds),
+        "cold": cold_start([sys.executable, "-c", COLD_START_CODE], args.cold_repeats),
+    }
+    presidio: Optional[dict[str, Any]] = None
+    if not args.skip_presidio:
+        with tempfile.TemporaryDirectory() as tmp:
+            messages_file = Path(tmp) / "messages.json"
+            messages_file.write_text(json.dumps(messages), encoding="utf-8")
+            presidio = run_presidio(messages_file, args.rounds, args.cold_repeats)
+
+    print()
+    print("per-message latency and throughput:")
+    print(_row("ours mask (storage view)", ours["mask"]))
+    print(_row("ours detect", ours["detect"]))
+    if presidio:
+        print(_row("presidio analyze+anonymize", presidio["mask"]))
+        print(_row("presidio analyze", presidio["analyze"]))
+        print(f"  presidio recognizers: {', '.join(presidio['recognizers'])}")
+    if args.show_slowest:
+        print("  slowest messages (ours, mask, best of 3):")
+        for micros, sample in slowest(lambda text: engine.mask(text, "storage"), samples, args.show_slowest):
+            print(f"    {micros:8.1f} µs  {len(sample.text):3d} chars  {sample.kind}")
+    print()
+    print("cold start (fresh process, median of {0}):".format(args.cold_repeats))
+    print(
+        f"  ours     import+build {1000 * ours['cold']['import_build_s']:8.1f} ms   "
+        f"first message {1000 * ours['cold']['first_message_s']:8.1f} ms"
+    )
+    if presidio:
+        print(
+            f"  presidio import+build {1000 * presidio['cold']['import_build_s']:8.1f} ms   "
+            f"first message {1000 * presidio['cold']['first_message_s']:8.1f} ms"
+        )
+
+    targets = [
+        (
+            "median <= 50 µs (mask)",
+            ours["mask"]["median_us"] <= MEDIAN_TARGET_US,
+            f"{ours['mask']['median_us']:.1f} µs",
+        ),
+        ("p99 <= 500 µs (mask)", ours["mask"]["p99_us"] <= P99_TARGET_US, f"{ours['mask']['p99_us']:.1f} µs"),
+        (
+            "cold start <= 300 ms",
+            ours["cold"]["import_build_s"] <= COLD_START_TARGET_S,
+            f"{1000 * ours['cold']['import_build_s']:.1f} ms",
+        ),
+    ]
+    if presidio:
+        ratio = ours["mask"]["throughput_msg_s"] / presidio["mask"]["throughput_msg_s"]
+        detect_ratio = ours["detect"]["throughput_msg_s"] / presidio["analyze"]["throughput_msg_s"]
+        print()
+        print(f"throughput ratio ours/presidio: mask {ratio:.1f}x, detect/analyze {detect_ratio:.1f}x")
+        targets.append(("throughput >= 50x Presidio", ratio >= RATIO_TARGET, f"{ratio:.1f}x"))
+    print()
+    print("targets:")
+    for name, passed, measured in targets:
+        print(f"  {'PASS' if passed else 'FAIL'}  {name:<28} measured {measured}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
