@@ -13,6 +13,8 @@ COMMAND_MODULES: List[str] = [
     "plugin.cli.settings_cmd",
     "plugin.cli.pii_cmd",
     "plugin.cli.audit_cmd",
+    "plugin.cli.staff_cmd",
+    "plugin.cli.token_cmd",
 ]
 
 

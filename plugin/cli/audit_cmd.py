@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from plugin.cli import CommandError
+from plugin.cli.state import add_state_options, open_state
 
 FORMATS = ("table", "csv", "jsonl")
 _TABLE_COLUMNS = ("id", "at", "actor", "role", "action", "outcome", "setting", "old_value", "new_value", "detail")
@@ -19,11 +20,11 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
     verify = actions.add_parser("verify", help="recompute the hash chain; exit 1 naming each broken row")
-    _add_state_url(verify)
+    add_state_options(verify)
     verify.set_defaults(func=_verify)
 
     show = actions.add_parser("show", help="list or export entries, oldest first")
-    _add_state_url(show)
+    add_state_options(show)
     show.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     show.add_argument("--limit", type=int, help="only the newest N entries")
     show.add_argument("--action", help="only this action, e.g. vault.reveal; a trailing * matches a prefix (vault.*)")
@@ -33,35 +34,12 @@ def register(subparsers: Any) -> None:
     show.set_defaults(func=_show)
 
 
-def _add_state_url(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state-url",
-        help="SQLAlchemy URL of the state database (default: $RASA_GUARD_STATE_URL, else storage.state_url in privacy.yml)",
-    )
-
-
-def _open_audit(state_url: str | None) -> Any:
-    from plugin.policy.audit import AuditLog
-    from plugin.policy.settings import load_privacy_config, state_url as configured_state_url
-    from plugin.policy.validation import SettingsError
-    from plugin.storage.db import StateDB, StateDBError, sqlite_path
-
-    if state_url is None:
-        try:
-            state_url = configured_state_url(load_privacy_config().settings)
-        except SettingsError as error:
-            raise CommandError(f"{error}; or pass --state-url") from None
-    try:
-        path = sqlite_path(state_url)
-        if path is not None and not path.exists():
-            raise CommandError(f"no state database at {path}; run the bot once or pass --state-url")
-        return AuditLog(StateDB.open(state_url))
-    except StateDBError as error:
-        raise CommandError(str(error)) from None
+def _open_audit(args: argparse.Namespace) -> Any:
+    return open_state(args, must_exist=True).audit
 
 
 def _verify(args: argparse.Namespace) -> int:
-    result = _open_audit(args.state_url).verify()
+    result = _open_audit(args).verify()
     if result.ok:
         print(f"audit chain OK: {result.rows} rows, head {result.head_id} {result.head_hash}")
         return 0
@@ -86,7 +64,7 @@ def _show(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit must be a positive number of entries")
-    entries = _open_audit(args.state_url).entries(
+    entries = _open_audit(args).entries(
         since=_parse_time(args.since, "--since"),
         until=_parse_time(args.until, "--until"),
         action=args.action,

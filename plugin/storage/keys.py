@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 MASTER_KEY_ENV = "RASA_GUARD_MASTER_KEY"
 KEY_FILE_ENV = "RASA_GUARD_MASTER_KEY_FILE"
 KEY_FILE_NAME = "master.key"
@@ -108,3 +111,10 @@ def _create_key_file(path: Path) -> None:
             pass
     finally:
         temp.unlink(missing_ok=True)
+
+
+def subkey(master: MasterKey, purpose: str) -> bytes:
+    """A 256-bit key for one purpose, derived from the master key, so one leaked use does not expose the others."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"rasa-guard/{purpose}/v1".encode()).derive(
+        master.material
+    )
