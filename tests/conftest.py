@@ -12,6 +12,21 @@ import pytest
 from tests import harness
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_plugin_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Plugin state (vault, audit, master key) of in-process code goes to a temporary directory, never the checkout."""
+    from plugin.policy.guard import set_current_guard
+
+    state_dir = tmp_path_factory.mktemp("state")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{state_dir / 'state.db'}")
+    patch.setenv("RASA_GUARD_CONFIG", str(harness.ROOT / "privacy.yml"))
+    set_current_guard(None)
+    yield state_dir
+    patch.undo()
+    set_current_guard(None)
+
+
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference bot's model, trained once per session unless a model with the same fingerprint exists."""

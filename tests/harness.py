@@ -157,6 +157,9 @@ class RasaStack:
     debug: bool = False
     extra_env: Dict[str, str] = field(default_factory=dict)
     endpoints_extra: str = ""
+    masking_store: bool = True
+    action_endpoint_url: Optional[str] = None  # e.g. a RecordingProxy in front of the action server
+    channel_path: str = "guard"
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
 
@@ -175,14 +178,26 @@ class RasaStack:
     def endpoints_file(self) -> Path:
         path = self.workdir / "endpoints.yml"
         path.write_text(
-            f"action_endpoint:\n  url: \"{self.actions_url}/webhook\"\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_db}\"\n" + self.endpoints_extra
+            f"action_endpoint:\n  url: \"{self.action_endpoint_url or self.actions_url}/webhook\"\n"
+            + (
+                "tracker_store:\n  type: plugin.server.tracker_store.MaskingTrackerStore\n  store:\n"
+                f"    type: SQL\n    dialect: sqlite\n    db: \"{self.tracker_db}\"\n"
+                if self.masking_store
+                else f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_db}\"\n"
+            )
+            + self.endpoints_extra
         )
         return path
 
     def __enter__(self) -> "RasaStack":
         self.workdir.mkdir(parents=True, exist_ok=True)
-        env = subprocess_env({"RASA_GUARD_CONFIG": str(ROOT / "privacy.yml"), **self.extra_env})
+        env = subprocess_env(
+            {
+                "RASA_GUARD_CONFIG": str(ROOT / "privacy.yml"),
+                "RASA_GUARD_STATE_URL": f"sqlite:///{self.workdir / 'state.db'}",
+                **self.extra_env,
+            }
+        )
         self.actions = ServerProcess(
             "rasa run actions",
             [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
@@ -203,7 +218,7 @@ class RasaStack:
             self.actions.start()
             self.rasa.start()
             self.actions.wait_until(f"{self.actions_url}/health", timeout_s=60)
-            self.rasa.wait_until(f"{self.url}/webhooks/rest/", timeout_s=180)
+            self.rasa.wait_until(f"{self.url}/webhooks/{self.channel_path}/", timeout_s=180)
         except BaseException:
             self.__exit__()
             raise
@@ -217,8 +232,51 @@ class RasaStack:
     def send(self, sender: str, text: str, timeout_s: float = 30) -> List[dict]:
         """Chat over the REST webhook as a customer would; returns the bot's messages."""
         response = requests.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout_s
+            f"{self.url}/webhooks/{self.channel_path}/webhook", json={"sender": sender, "message": text}, timeout=timeout_s
         )
         response.raise_for_status()
         return response.json()
 
+
+
+class RecordingProxy:
+    """An HTTP proxy on loopback that keeps every request body it forwards (what the action server received)."""
+
+    def __init__(self, target: str, sink: Path) -> None:
+        import http.server
+        import threading
+
+        self.target = target.rstrip("/")
+        self.sink = sink
+        self.count = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with proxy.sink.open("ab") as out:
+                    out.write(body + b"\n")
+                proxy.count += 1
+                upstream = requests.post(
+                    proxy.target + self.path, data=body, headers={"Content-Type": "application/json"}, timeout=60
+                )
+                self.send_response(upstream.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(upstream.content)))
+                self.end_headers()
+                self.wfile.write(upstream.content)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "RecordingProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

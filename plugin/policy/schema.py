@@ -104,10 +104,11 @@ class MaskingSettings:
     deny_list: Tuple[str, ...] = setting([], doc="terms always masked")
     custom_rules: Tuple[CustomRuleSettings, ...] = setting([], doc="owner-defined masking rules")
     masked_messages: str = setting(
-        "customer", choices=("customer", "agent_and_customer"), doc="whose messages are masked in storage"
+        "agent_and_customer", choices=("customer", "agent_and_customer"), doc="whose messages are masked in storage"
     )
     card_neutralisation: bool = setting(False, doc="show only the last four digits of card numbers (per channel)")
     scan_timeout_ms: int = setting(50, minimum=1, maximum=2000, doc="time budget of one scan; on timeout the text is masked whole")
+    vault_ttl_hours: int = setting(72, minimum=1, maximum=720, doc="originals stay in the vault at most this long")
     sensitive_slots: Tuple[str, ...] = setting([], doc="slots that may only ever hold vault tokens")
     sensitive_metadata: Tuple[str, ...] = setting([], doc="message metadata fields masked before storage")
 

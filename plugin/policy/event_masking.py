@@ -1,0 +1,104 @@
+"""Mask one Rasa event, in its JSON form, for storage: what the tracker store persists and the event broker publishes.
+
+Pure dict-to-dict (no Rasa import), so the tracker store, the at-rest redaction job and tests share it. Fields are
+masked one by one; anything free-form (metadata, slot values, custom bot payloads) is masked value by value, so PII
+in an unexpected place is still caught. Vault tokens are left as they are: they reveal nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Mapping
+
+REDACTED = "#redacted#"
+GUARD_METADATA_KEY = "rasa_guard"
+
+TextMasker = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class EventMaskingRules:
+    """What the storage rendering covers, from the ``masking`` settings of the conversation's scope."""
+
+    mask: TextMasker
+    is_token: Callable[[str], bool]
+    mask_bot_messages: bool = True
+    sensitive_slots: frozenset = frozenset()
+    sensitive_metadata: frozenset = frozenset()
+
+
+def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, Any]:
+    """Return a masked copy of one event dict (``Event.as_dict()``); the input is not changed."""
+    masked = dict(event)
+    kind = masked.get("event")
+    if kind == "user":
+        _mask_key(masked, "text", rules)
+        if isinstance(masked.get("parse_data"), Mapping):
+            parse_data = dict(masked["parse_data"])
+            _mask_key(parse_data, "text", rules)
+            if isinstance(parse_data.get("entities"), list):
+                parse_data["entities"] = _mask_entities(parse_data["entities"], rules)
+            masked["parse_data"] = parse_data
+        masked["metadata"] = _mask_metadata(masked.get("metadata"), rules)
+    elif kind == "bot":
+        if rules.mask_bot_messages:
+            _mask_key(masked, "text", rules)
+            if masked.get("data") is not None:
+                masked["data"] = _mask_any(masked["data"], rules)
+        masked["metadata"] = _mask_metadata(masked.get("metadata"), rules)
+    elif kind == "slot":
+        if masked.get("name") in rules.sensitive_slots:
+            value = masked.get("value")
+            if value is not None and not (isinstance(value, str) and rules.is_token(value)):
+                masked["value"] = REDACTED
+        else:
+            masked["value"] = _mask_any(masked.get("value"), rules)
+    elif kind == "entities":
+        if isinstance(masked.get("entities"), list):
+            masked["entities"] = _mask_entities(masked["entities"], rules)
+    elif kind == "reminder" and isinstance(masked.get("entities"), list):
+        masked["entities"] = _mask_entities(masked["entities"], rules)
+    return masked
+
+
+def _mask_key(data: Dict[str, Any], key: str, rules: EventMaskingRules) -> None:
+    if isinstance(data.get(key), str):
+        data[key] = _mask_text(data[key], rules)
+
+
+def _mask_text(text: str, rules: EventMaskingRules) -> str:
+    return text if rules.is_token(text) else rules.mask(text)
+
+
+def _mask_entities(entities: Iterable[Any], rules: EventMaskingRules) -> list:
+    result = []
+    for entity in entities:
+        if isinstance(entity, Mapping):
+            entity = dict(entity)
+            entity["value"] = _mask_any(entity.get("value"), rules)
+            _mask_key(entity, "text", rules)
+        result.append(entity)
+    return result
+
+
+def _mask_metadata(metadata: Any, rules: EventMaskingRules) -> Any:
+    if not isinstance(metadata, Mapping):
+        return _mask_any(metadata, rules)
+    return {
+        key: (REDACTED if key in rules.sensitive_metadata and value is not None else _mask_any(value, rules))
+        for key, value in metadata.items()
+    }
+
+
+def _mask_any(value: Any, rules: EventMaskingRules) -> Any:
+    if isinstance(value, str):
+        return _mask_text(value, rules)
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = str(value)  # a phone or card number sent as a JSON number
+        masked = rules.mask(digits)
+        return value if masked == digits else masked
+    if isinstance(value, Mapping):
+        return {key: _mask_any(item, rules) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_any(item, rules) for item in value]
+    return value

@@ -1,0 +1,240 @@
+"""The per-process entry point of the plugin: settings in force, engines built from them, and the plugin state.
+
+The Rasa server (NLU component, channel, tracker store, logs), the action server and the CLI all ask
+``current_guard()``, so one process never masks the same text two ways, and a change made in the admin chat reaches
+every process within the settings poll interval (``LiveSettings``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from plugin.pii import Engine, Span, build_engine
+from plugin.policy.audit import AuditLog
+from plugin.policy.event_masking import EventMaskingRules
+from plugin.policy.masking import engine_config
+from plugin.policy.schema import Settings
+from plugin.policy.settings import PrivacyConfig, load_privacy_config, resolve, state_url
+from plugin.storage.db import StateDB, state_dir_of
+from plugin.storage.keys import MasterKey, key_file_path, load_master_key, subkey
+from plugin.storage.settings_store import LiveSettings, SettingsStore
+from plugin.storage.vault import Vault, is_token
+
+logger = logging.getLogger(__name__)
+
+GLOBAL_SCOPE = ""
+ENTITY_EXTRACTOR = "PIIMasker"
+STATE_RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ProtectedText:
+    """One customer message after real-time masking: what is stored, what the NLU model sees, and the PII entities."""
+
+    storage_text: str = field(repr=False)
+    nlu_text: str = field(repr=False)
+    entities: Tuple[Dict[str, Any], ...] = ()
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class PluginState:
+    """The plugin-state database and what lives in it, opened once per process."""
+
+    url: str
+    db: StateDB
+    master_key: MasterKey
+    audit: AuditLog
+    vault: Vault
+    settings_store: SettingsStore
+    live: LiveSettings
+
+
+class StateUnavailable(RuntimeError):
+    """The plugin-state database could not be opened; the message says which URL and why (no secrets)."""
+
+
+class Guard:
+    """Settings per channel, the engines built from them (rebuilt when the settings change) and the plugin state."""
+
+    def __init__(
+        self, config: PrivacyConfig, poll_seconds: float = 2.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config
+        self._poll_seconds = poll_seconds
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._file_settings: Dict[str, Settings] = {}
+        self._engines: Dict[str, Tuple[Settings, Engine]] = {}
+        self._state: Optional[PluginState] = None
+        self._state_failed_at: Optional[float] = None
+
+    # -- state ------------------------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> PluginState:
+        """Open the state database (and create the master key file) on first use; raises ``StateUnavailable``."""
+        if self._state is None:
+            with self._lock:
+                if self._state is None:
+                    self._state = self._open_state()
+        return self._state
+
+    def _open_state(self) -> PluginState:
+        url = state_url(self.config.settings)
+        try:
+            db = StateDB.open(url)
+            master_key = load_master_key(key_file_path(state_dir_of(url)))
+            audit = AuditLog(db, redact=self.mask_log)
+            store = SettingsStore(db, audit)
+            live = LiveSettings(store, self.config, poll_seconds=self._poll_seconds, clock=self._clock)
+            return PluginState(url, db, master_key, audit, Vault(db, master_key, audit), store, live)
+        except Exception as error:  # noqa: BLE001 - reported as one specific error
+            raise StateUnavailable(f"plugin state at {_safe_url(url)} unavailable: {type(error).__name__}: {error}") from None
+
+    @property
+    def vault(self) -> Vault:
+        return self.state.vault
+
+    # -- settings and engines ---------------------------------------------------------------------------------------
+
+    def settings(self, channel: Optional[str] = None) -> Settings:
+        """Settings in force for ``channel``: the file's, plus runtime changes once the state database is reachable.
+
+        If it is not, the file's settings apply (they mask no less) and the database is tried again later.
+        """
+        live = self._live()
+        if live is not None:
+            return live.settings(channel or None)
+        scope = channel or GLOBAL_SCOPE
+        if scope not in self._file_settings:
+            self._file_settings[scope] = resolve(self.config, channel=channel or None)
+        return self._file_settings[scope]
+
+    def _live(self) -> Optional[LiveSettings]:
+        if self._state is not None:
+            return self._state.live
+        if self._state_failed_at is not None and self._clock() - self._state_failed_at < STATE_RETRY_SECONDS:
+            return None
+        try:
+            return self.state.live
+        except StateUnavailable as error:
+            self._state_failed_at = self._clock()
+            logger.error("%s; using the settings file only until it is back", error)
+            return None
+
+    def engine(self, channel: Optional[str] = None) -> Engine:
+        scope = channel or GLOBAL_SCOPE
+        settings = self.settings(channel)
+        cached = self._engines.get(scope)
+        if cached is None or cached[0] is not settings:
+            with self._lock:
+                cached = self._engines.get(scope)
+                if cached is None or cached[0] is not settings:
+                    cached = (settings, build_engine(engine_config(settings.masking, self._hash_key())))
+                    self._engines[scope] = cached
+        return cached[1]
+
+    def _hash_key(self) -> bytes:
+        """Key of the ``hash`` strategy, derived from the master key; without state the strategy renders tags."""
+        return subkey(self._state.master_key, "hash-strategy") if self._state is not None else b""
+
+    # -- masking ----------------------------------------------------------------------------------------------------
+
+    def mask(self, text: str, view: str, channel: Optional[str] = None) -> str:
+        return self.engine(channel).mask(text, view).text
+
+    def mask_log(self, text: str) -> str:
+        """The ``log`` view of the global scope: what any log line may contain."""
+        return self.engine().mask(text, "log").text
+
+    def protect(self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None) -> ProtectedText:
+        """Real-time masking of a customer message: one scan, the storage and nlu renderings, and one entity per PII
+        span in the nlu text whose value is a vault token for the original (so slots never hold raw values)."""
+        engine = self.engine(channel)
+        storage = engine.mask(text, "storage")
+        nlu = engine.mask(text, "nlu")
+        ttl = self.settings(channel).masking.vault_ttl_hours * 3600
+        entities = tuple(
+            {
+                "entity": span.type,
+                "value": self._vault_token(text[span.start : span.end], span, conversation_id, ttl),
+                "start": start,
+                "end": end,
+                "confidence_entity": 1.0,
+                "extractor": ENTITY_EXTRACTOR,
+            }
+            for span, (start, end) in zip(nlu.spans, nlu.output_spans)
+        )
+        return ProtectedText(storage.text, nlu.text, entities, storage.timed_out or nlu.timed_out)
+
+    def _vault_token(self, original: str, span: Span, conversation_id: Optional[str], ttl_seconds: int) -> str:
+        """A vault token for the original; if the vault is unavailable the entity carries only the type's tag."""
+        try:
+            return self.vault.store(original, pii_type=span.type, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
+        except Exception as error:  # noqa: BLE001 - fail closed: the raw value is never the fallback
+            logger.error("vault unavailable (%s); the %s entity keeps no original", type(error).__name__, span.type)
+            return f"#{span.type}#"
+
+    def event_rules(self, channel: Optional[str] = None) -> EventMaskingRules:
+        """How events of a conversation on ``channel`` are masked for storage and the event broker."""
+        masking = self.settings(channel).masking
+        return EventMaskingRules(
+            mask=lambda text: self.mask(text, "storage", channel),
+            is_token=is_token,
+            mask_bot_messages=masking.masked_messages == "agent_and_customer",
+            sensitive_slots=frozenset(masking.sensitive_slots),
+            sensitive_metadata=frozenset(masking.sensitive_metadata),
+        )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for error messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "(unparsable URL)"
+
+
+_current: Optional[Guard] = None
+_current_lock = threading.Lock()
+
+
+def current_guard() -> Guard:
+    """The process-wide guard, loaded from ``privacy.yml`` (or ``$RASA_GUARD_CONFIG``) on first use."""
+    global _current
+    if _current is None:
+        with _current_lock:
+            if _current is None:
+                _current = Guard(load_privacy_config())
+    return _current
+
+
+def set_current_guard(guard: Optional[Guard]) -> None:
+    """Replace the process-wide guard (tests, or a settings reload)."""
+    global _current
+    _current = guard
+
+
+def install_log_redaction() -> None:
+    """Mask every log line of this process with the ``log`` view; before settings load, the built-in defaults do it."""
+    from plugin.policy import log_redaction
+
+    defaults = build_engine()
+
+    def fallback(text: str) -> str:
+        return defaults.mask(text, "log").text
+
+    def mask(text: str) -> str:
+        try:
+            return current_guard().mask_log(text)
+        except Exception:  # noqa: BLE001 - unreadable settings must not stop masking: use the defaults
+            return fallback(text)
+
+    log_redaction.install(mask, fallback)

@@ -1,0 +1,108 @@
+"""``MaskingTrackerStore``: wraps any Rasa tracker store and masks every event before it is persisted or published.
+
+endpoints.yml::
+
+    tracker_store:
+      type: plugin.server.tracker_store.MaskingTrackerStore
+      store:                 # the real store, exactly as it would stand under tracker_store:
+        type: SQL
+        dialect: sqlite
+        db: .rasa-guard/tracker.db
+
+Rasa's stores append only the events beyond those already stored (and stream those to the event broker), so the
+wrapper hands the inner store a tracker with the same number of events, each masked one for one. If the inner store
+cannot be built, construction fails: Rasa would otherwise fall back to an in-memory store with only a warning.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import (
+    InMemoryTrackerStore,
+    SerializedTrackerAsText,
+    TrackerStore,
+    _create_from_endpoint_config,
+)
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from plugin.policy.event_masking import mask_event
+from plugin.policy.guard import Guard, current_guard
+
+INNER_KEY = "store"
+
+
+class TrackerStoreConfigError(ValueError):
+    """The ``store:`` section under the masking tracker store is missing or cannot be built."""
+
+
+class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
+    """Every event is stored and published in its ``storage`` rendering; retrieval returns what was stored."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        guard: Optional[Guard] = None,
+        **kwargs: Any,
+    ) -> None:
+        inner_config = kwargs.pop(INNER_KEY, None)
+        self.inner = build_inner_store(inner_config, domain, event_broker)
+        self.guard = guard or current_guard()
+        super().__init__(domain, event_broker, **kwargs)
+
+    @property
+    def domain(self) -> Domain:
+        return self.inner.domain
+
+    @domain.setter
+    def domain(self, domain: Optional[Domain]) -> None:
+        # TrackerStore.__init__ assigns the domain before ``inner`` may exist in subclasses; the inner store owns it.
+        if hasattr(self, "inner"):
+            self.inner.domain = domain or Domain.empty()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.inner.save(self.masked_copy(tracker))
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return await self.inner.retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        return await self.inner.retrieve_full_tracker(conversation_id)
+
+    async def keys(self) -> Iterable[Text]:
+        return await self.inner.keys()
+
+    def masked_copy(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """A tracker holding the same number of events as ``tracker``, each in its storage rendering."""
+        rules = self.guard.event_rules(tracker.get_latest_input_channel())
+        masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
+        masked.events = masked._create_events([Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events])
+        return masked
+
+
+def build_inner_store(config: Any, domain: Optional[Domain], event_broker: Optional[EventBroker]) -> TrackerStore:
+    """Build the wrapped store, refusing a missing or unknown type instead of silently keeping data in memory."""
+    if not isinstance(config, dict) or not config.get("type"):
+        raise TrackerStoreConfigError(
+            f"MaskingTrackerStore needs a '{INNER_KEY}:' mapping with the real store's 'type' (SQL, redis, mongod, "
+            "dynamo, in_memory or a module path) and its options"
+        )
+    options: Dict[str, Any] = dict(config)
+    store_type = str(options.pop("type"))
+    if store_type.lower() in ("in_memory", "inmemory", "memory"):
+        return InMemoryTrackerStore(domain or Domain.empty(), event_broker)
+    url = options.pop("url", None)
+    endpoint = EndpointConfig(url=url, type=store_type, **options)
+    store = _create_from_endpoint_config(endpoint, domain, event_broker)
+    if isinstance(store, InMemoryTrackerStore):
+        # Rasa's loader falls back to memory when it cannot import a custom type: fail closed instead.
+        raise TrackerStoreConfigError(
+            f"the tracker store type '{store_type}' under '{INNER_KEY}:' could not be loaded; check the module path"
+        )
+    return store
