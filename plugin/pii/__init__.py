@@ -14,14 +14,14 @@ Built-in types (priority order; lower class wins an overlap):
 | 1 | iban | #iban# | 89 registry countries: length, BBAN format, mod 97; spaced or not, any case |
 | 1 | sim_number | #simnr# | ICCID 19-20 digits starting 89, Luhn |
 | 1 | vat_number | #vatnr# | EU VAT ids; check digits for NL (11-proof and 2020 mod 97), DE, BE, FR, IT, AT, DK, FI, HR |
-| 1 | bsn | #bsn# | 9 digits, 11-proof; not after order/invoice words unless "bsn" is near |
+| 1 | bsn | #bsn# | 9 digits, 11-proof; not after order/invoice/passport/SSN words unless "bsn" is near |
 | 2 structure/context | email | #email# | syntax incl. subdomains, plus-tags, IDN; no network look-ups |
 | 2 | ip_address | #ipaddress# | IPv4 / IPv6 via ``ipaddress`` |
 | 2 | ssn | #ssn# | US area/group/serial exclusions; bare 9 digits need "ssn"-like context |
 | 2 | passport | #passportnr# | NL/DE/GB/US shapes; passport context word required |
 | 2 | date | #date# | numeric (. space - /), ISO, written months en/nl/de; calendar-valid |
 | 2 | phone | #phonenr# | ``phonenumbers`` validity; +CC/00CC or national for ``phone_regions``; not after order words, not timestamps, dates or prices |
-| 2 | pin_puk | #pinpuknr# | 4-8 digits with pin/puk/code/otp/... near; not promo/zip/product codes |
+| 2 | pin_puk | #pinpuknr# | 4-8 standalone digits near pin/puk/otp/tan/password or a qualified code (sms/verification/...) |
 | 2 | currency | #currency# | €, $, £, EUR/USD/GBP amounts |
 | 2 | postal_code | #postalcode# | NL ``1234 AB``, GB postcodes, DE 5 digits with address context |
 | 2 | street_address | #address# | NL/DE street word + number, EN number + Capitalised name + street type |

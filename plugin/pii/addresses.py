@@ -7,14 +7,14 @@ from typing import Iterator
 
 import regex
 
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan, finditer, hint_pattern
 from plugin.pii.spans import Span
 
 # Strong suffixes are street words on their own; weak ones ("weg", "ring", "pad") also end ordinary words
 # (onderweg, during, iPad), so those streets must start with a capital letter.
 _STRONG_SUFFIXES = "straat|gracht|laan|plein|kade|singel|dijk|burgwal|plantsoen|straße|strasse|allee|platz|gasse|chaussee"
 _WEAK_SUFFIXES = "weg|hof|pad|steeg|markt|wal|veld|erf|haven|baan|dreef|str\\.|ring|damm|ufer|stieg|pfad|steig"
-_HOUSE_NUMBER = r"\d{1,5}(?:\s?[a-zA-Z](?![\w])|\s?-\s?\d{1,4}|\s?(?:hs|bis|I{1,3}|IV)\b)?"
+_HOUSE_NUMBER = r"\d{1,5}(?:\s?[a-zA-Z](?![\w])|\s?-\s?\d{1,4}|(?:\s?|-)(?:hs|bis|I{1,3}|IV)\b)?"
 # Anchored on the house number (only digits start a match); the street word is then found by walking back.
 _NL_DE_NUMBER = regex.compile(r"(?<![\w])" + _HOUSE_NUMBER + r"(?![\w])")
 _SUFFIX_BEFORE = regex.compile(
@@ -48,10 +48,11 @@ _STREET_HINTS = ("str", "laan", "weg", "gracht", "plein", "kade", "singel", "dij
                  "chaussee", "stieg", "steig", "road", "rd", "ave", "lane", "ln", "dr", "blvd", "way", "court", "ct",
                  "place", "pl", "alley", "square", "sq", "terrace", "close", "crescent", "gardens", "grove", "parkway",
                  "highway", "hwy", "row", "mews", "walk", "st")
+_STREET_HINT = hint_pattern(_STREET_HINTS)
 
 
 def find_addresses(scan: Scan) -> Iterator[Span]:
-    if scan.digit_total < 1 or not any(hint in scan.lower for hint in _STREET_HINTS):
+    if scan.digit_total < 1 or not _STREET_HINT.search(scan.lower):
         return
     text = scan.text
     for match in finditer(_NL_DE_NUMBER, scan):

@@ -34,6 +34,7 @@ IIN_RANGES: Tuple[Tuple[str, str, str, Tuple[int, ...]], ...] = (
     ("maestro", "6761", "6763", tuple(range(12, 20))),
     ("unionpay", "62", "62", (16, 17, 18, 19)),
     ("unionpay", "81", "81", (16, 17, 18, 19)),
+    ("rupay", "82", "82", (16,)),
     ("rupay", "60", "60", (16,)),
     ("rupay", "652", "652", (16,)),
     ("rupay", "508", "508", (16,)),
@@ -119,10 +120,27 @@ def _cards_in_groups(text: str, base: int, groups: list) -> Iterator[Span]:
             if len(digits) > 19:
                 continue
             brand = is_card_number(digits)
-            if brand:
+            if brand and not _continues_grouping(text, base, groups, first, last):
                 yield Span(start, end, "credit_card", {"brand": brand}, validated=True)
                 first = last + 1
                 found = True
                 break
         if not found:
             first += 1
+
+
+def _continues_grouping(text: str, base: int, groups: list, first: int, last: int) -> bool:
+    """True when a group next to ``groups[first..last]`` has the same width and separator as the groups at that edge:
+    "5620 3247 3224 5254" is one 16-digit number, not a 12-digit card plus 5254."""
+    for inner, outer, between in ((first, first - 1, first), (last, last + 1, last + 1)):
+        if not 0 <= outer < len(groups) or first == last:
+            continue
+        neighbour = inner + 1 if inner == first else inner - 1
+        inner_width = groups[inner][1] - groups[inner][0]
+        if groups[outer][1] - groups[outer][0] != inner_width or groups[neighbour][1] - groups[neighbour][0] != inner_width:
+            continue
+        gap = text[base + groups[between - 1][1] : base + groups[between][0]]
+        inside = text[base + min(groups[inner][1], groups[neighbour][1]) : base + max(groups[inner][0], groups[neighbour][0])]
+        if gap == inside:
+            return True
+    return False

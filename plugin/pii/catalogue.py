@@ -36,6 +36,7 @@ class TypeInfo:
     tag: str
     priority_class: int
     finder: Finder  # long_number's finder is bound to the configured digit count by the engine
+    min_digits: int = 0  # the engine skips the finder for texts with fewer digits (most chat has none)
 
 
 def _long_numbers_placeholder(scan: Scan) -> Iterator[Span]:
@@ -43,22 +44,22 @@ def _long_numbers_placeholder(scan: Scan) -> Iterator[Span]:
 
 
 CATALOGUE: Tuple[TypeInfo, ...] = (
-    TypeInfo("credit_card", "#creditcardnr#", CHECKSUM_CLASS, find_cards),
-    TypeInfo("iban", "#iban#", CHECKSUM_CLASS, find_ibans),
-    TypeInfo("sim_number", "#simnr#", CHECKSUM_CLASS, find_sim_numbers),
-    TypeInfo("vat_number", "#vatnr#", CHECKSUM_CLASS, find_vat_numbers),
-    TypeInfo("bsn", "#bsn#", CHECKSUM_CLASS, find_bsns),
-    TypeInfo("email", "#email#", STRUCTURE_CLASS, find_emails),
-    TypeInfo("ip_address", "#ipaddress#", STRUCTURE_CLASS, find_ip_addresses),
-    TypeInfo("ssn", "#ssn#", STRUCTURE_CLASS, find_ssns),
-    TypeInfo("passport", "#passportnr#", STRUCTURE_CLASS, find_passports),
-    TypeInfo("date", "#date#", STRUCTURE_CLASS, find_dates),
-    TypeInfo("phone", "#phonenr#", STRUCTURE_CLASS, find_phones),
-    TypeInfo("pin_puk", "#pinpuknr#", STRUCTURE_CLASS, find_pin_codes),
-    TypeInfo("currency", "#currency#", STRUCTURE_CLASS, find_money),
-    TypeInfo("postal_code", "#postalcode#", STRUCTURE_CLASS, find_postal_codes),
-    TypeInfo("street_address", "#address#", STRUCTURE_CLASS, find_addresses),
-    TypeInfo("long_number", "#number#", CATCH_ALL_CLASS, _long_numbers_placeholder),
+    TypeInfo("credit_card", "#creditcardnr#", CHECKSUM_CLASS, find_cards, 12),
+    TypeInfo("iban", "#iban#", CHECKSUM_CLASS, find_ibans, 2),
+    TypeInfo("sim_number", "#simnr#", CHECKSUM_CLASS, find_sim_numbers, 19),
+    TypeInfo("vat_number", "#vatnr#", CHECKSUM_CLASS, find_vat_numbers, 8),
+    TypeInfo("bsn", "#bsn#", CHECKSUM_CLASS, find_bsns, 9),
+    TypeInfo("email", "#email#", STRUCTURE_CLASS, find_emails, 0),
+    TypeInfo("ip_address", "#ipaddress#", STRUCTURE_CLASS, find_ip_addresses, 0),
+    TypeInfo("ssn", "#ssn#", STRUCTURE_CLASS, find_ssns, 9),
+    TypeInfo("passport", "#passportnr#", STRUCTURE_CLASS, find_passports, 0),
+    TypeInfo("date", "#date#", STRUCTURE_CLASS, find_dates, 1),
+    TypeInfo("phone", "#phonenr#", STRUCTURE_CLASS, find_phones, 7),
+    TypeInfo("pin_puk", "#pinpuknr#", STRUCTURE_CLASS, find_pin_codes, 4),
+    TypeInfo("currency", "#currency#", STRUCTURE_CLASS, find_money, 1),
+    TypeInfo("postal_code", "#postalcode#", STRUCTURE_CLASS, find_postal_codes, 1),
+    TypeInfo("street_address", "#address#", STRUCTURE_CLASS, find_addresses, 1),
+    TypeInfo("long_number", "#number#", CATCH_ALL_CLASS, _long_numbers_placeholder, 1),
 )
 
 BUILTIN_TYPES: Tuple[str, ...] = tuple(info.name for info in CATALOGUE)

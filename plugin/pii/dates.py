@@ -10,7 +10,7 @@ from typing import Dict, Iterator, Optional
 
 import regex
 
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan, finditer, hint_pattern
 from plugin.pii.spans import Span
 
 MONTHS: Dict[str, int] = {}
@@ -18,7 +18,7 @@ for _number, _names in enumerate(
     (
         "january jan januari januar jänner",
         "february feb februari februar",
-        "march mar maart mrt märz maerz",
+        "march mar maart mrt märz mär maerz",
         "april apr",
         "may mei mai",
         "june jun juni",
@@ -56,6 +56,7 @@ _WRITTEN = regex.compile(
 
 
 _VERSION_BEFORE = regex.compile(r"(?i)\b(?:v|ver|version|versie|release|build|update)\W{0,3}$")
+_VERSION_AFTER = regex.compile(r"(?i)\W{0,3}(?:update|upgrade|release|build|version|versie|patch)\b")
 
 
 def _year(text: Optional[str]) -> Optional[int]:
@@ -96,7 +97,12 @@ def _written_ok(match: "regex.Match[str]") -> bool:
     return is_calendar_date(_year(year_text), MONTHS[month_word], int(day))
 
 
-_MONTH_STEMS = tuple(sorted({name[:3] for name in MONTHS}))
+def _is_version(text: str, start: int, end: int) -> bool:
+    """A release word right before or after ("version 1.2.3", "the 2.7.19 update") makes dotted numbers a version."""
+    return bool(_VERSION_BEFORE.search(text, max(0, start - 12), start) or _VERSION_AFTER.match(text, end, end + 12))
+
+
+_MONTH_STEM = hint_pattern(name[:3] for name in MONTHS)
 
 
 def find_dates(scan: Scan) -> Iterator[Span]:
@@ -106,9 +112,9 @@ def find_dates(scan: Scan) -> Iterator[Span]:
         for match in finditer(_NUMERIC, scan):
             if scan.claimed and scan.is_claimed(match.start(), match.end()):
                 continue
-            if _numeric_ok(match) and not _VERSION_BEFORE.search(scan.text, max(0, match.start() - 12), match.start()):
+            if _numeric_ok(match) and not _is_version(scan.text, match.start(), match.end()):
                 yield Span(match.start(), match.end(), "date", validated=True)
-    if not any(stem in scan.lower for stem in _MONTH_STEMS):
+    if not _MONTH_STEM.search(scan.lower):
         return
     for match in finditer(_WRITTEN, scan):
         if _written_ok(match):

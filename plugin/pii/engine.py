@@ -68,16 +68,18 @@ class Engine:
         self.config = config
         self._rules = rules
         self._on_timeout = on_timeout
-        self._finders: List[Tuple[str, Finder, bool]] = []
+        self._finders: List[Tuple[str, Finder, bool, int]] = []  # (name, finder, checksum-validated, min digits)
         for info in CATALOGUE:
             if info.name not in config.enabled_types:
                 continue
             if info.name == "long_number":
                 if config.long_number_digits > 0:
                     finder = partial(find_long_numbers, min_digits=config.long_number_digits)
-                    self._finders.append((info.name, finder, False))
+                    self._finders.append((info.name, finder, False, config.long_number_digits))
             else:
-                self._finders.append((info.name, info.finder, info.priority_class == CHECKSUM_CLASS))
+                self._finders.append((info.name, info.finder, info.priority_class == CHECKSUM_CLASS, info.min_digits))
+        # Most chat has no digits: only the finders that can match without any run then.
+        self._digitless_finders = [entry for entry in self._finders if entry[3] == 0]
         self._ranks: Dict[str, Rank] = {info.name: (info.priority_class, index) for index, info in enumerate(CATALOGUE)}
         self._ranks[DENY_TYPE] = (DENY_CLASS, 0)
         self._tags: Dict[str, str] = dict(DEFAULT_TAGS)
@@ -122,7 +124,10 @@ class Engine:
                 if remaining <= 0:
                     raise TimeoutError
                 candidates.extend(rule.find(scan, remaining))
-            for current, finder, checksum in self._finders:
+            digits = scan.digit_total
+            for current, finder, checksum, min_digits in self._finders if digits else self._digitless_finders:
+                if digits < min_digits:
+                    continue
                 if limit_builtins:
                     remaining = deadline - time.perf_counter()
                     if remaining <= 0:
@@ -182,6 +187,8 @@ class Engine:
             spans = self._detect(text)
             if view == "nlu" and self.config.nlu_hidden_digits > 0:
                 spans = self._hide_numbers(text, spans)
+            if not spans:
+                return MaskResult(text, (), False, ())
             masked, spans, placed = self._render_stable(text, spans, view, strategies, tokenizer)
         except _ScanTimedOut as timed_out:
             self._report_timeout(timed_out.rule, text)

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import regex
 
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan, finditer, hint_pattern
 from plugin.pii.spans import Span
 
 _AMOUNT = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2}|,-)?|\d+(?:[.,]\d{1,2}|,-)?"
@@ -17,11 +17,11 @@ _MONEY = regex.compile(
     r"(?<![\w.,])(?:" + _SYMBOL_BEFORE + r"\s?(?:" + _AMOUNT + r")"
     r"|(?:" + _AMOUNT + r")\s?" + _SYMBOL_AFTER + r")(?![\w])(?![.,]\d)"
 )
-_HINTS = ("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound")
+_HINT = hint_pattern(("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound"))
 
 
 def find_money(scan: Scan) -> Iterator[Span]:
-    if not scan.digit_total or not any(hint in scan.lower for hint in _HINTS):
+    if not scan.digit_total or not _HINT.search(scan.lower):
         return
     for match in finditer(_MONEY, scan):
         yield Span(match.start(), match.end(), "currency")

@@ -8,16 +8,28 @@ import regex
 
 from plugin.pii.checksums import elfproef_valid
 from plugin.pii.context_words import REFERENCE_BEFORE
-from plugin.pii.scan import Scan, finditer, has_word_near, search
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, search
 from plugin.pii.spans import Span
 
-_BSN = regex.compile(r"(?<![\w.,\-+/])(?:\d{9}|\d{4}\.\d{2}\.\d{3}|\d{3}\.\d{3}\.\d{3}|\d{3} \d{3} \d{3})(?![\w]|[.,\-/]\d)")
+# Not a tail of a longer grouped run ("0051 912 347 259", "+421 (0)912 123 965"): those are one number.
+_BSN = regex.compile(
+    r"(?<![\w.,\-+/)]|\d )(?:\d{9}|\d{4}\.\d{2}\.\d{3}|\d{3}\.\d{3}\.\d{3}|\d{3} \d{3} \d{3})(?![\w]|[.,\-/ ]\d)"
+)
 _BSN_CONTEXT = regex.compile(r"(?i)\b(?:bsn|burgerservice\w*|sofi\w*|citizen)")
+
+# Another identifier's word before nine digits names what they are (11-proof passes for 1 in 11 random numbers).
+_OTHER_ID_BEFORE = regex.compile(
+    r"(?i)\b(?:ssn|social\s+security|ss#|taxpayer|passport|pasport|paspoort\w*|reisepass\w*|pass(?:nummer|nr)"
+    r"|reisdocument\w*|travel\s+document|passeport)"
+)
 
 _SSN = regex.compile(r"(?<![\w.,\-+/])(?P<area>\d{3})(?P<sep>[- ]?)(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})(?![\w]|[.,\-/]\d)")
 _SSN_CONTEXT = regex.compile(r"(?i)\b(?:ssn|social\s+security|ss#|tin\b|taxpayer)")
 
-_PASSPORT = regex.compile(r"(?<![\w\-])(?=[A-Za-z0-9]*\d[A-Za-z0-9]*\d)[A-Za-z0-9]{6,9}(?![\w\-])")
+_PASSPORT = regex.compile(r"(?<![\w\-])[A-Za-z0-9]{6,9}(?![\w\-])")
+# With fewer than two digits only the capitalised NL shape (check digit last) or the DE alphabet, which has no
+# vowels, are specific enough to tell a document number from a word.
+_PASSPORT_FEW_DIGITS = regex.compile(r"[A-NP-Z]{2}[A-NP-Z0-9]{6}\d|[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}")
 _PASSPORT_CONTEXT = regex.compile(
     r"(?i)\b(?:passport|pasport|paspoort\w*|reisepass\w*|pass(?:nummer|nr)|reisdocument\w*|travel\s+document|passeport)"
 )
@@ -28,6 +40,9 @@ _PASSPORT_SHAPES = regex.compile(
     r"|[A-Z0-9]{6,9}",
     regex.IGNORECASE,
 )
+
+
+_PASSPORT_HINT = hint_pattern(("pas", "reis", "travel"))
 
 
 def is_ssn(area: str, group: str, serial: str) -> bool:
@@ -43,10 +58,11 @@ def find_bsns(scan: Scan) -> Iterator[Span]:
         if not elfproef_valid(digits):
             continue
         start = match.start()
-        if search(REFERENCE_BEFORE, scan, max(0, start - 30), start) and not has_word_near(
-            _BSN_CONTEXT, scan, start, match.end(), 30, 0
+        if not has_word_near(_BSN_CONTEXT, scan, start, match.end(), 30, 0) and (
+            search(REFERENCE_BEFORE, scan, max(0, start - 30), start)
+            or search(_OTHER_ID_BEFORE, scan, max(0, start - 40), start)
         ):
-            continue
+            continue  # labelled as an order number, a passport or an SSN: the 11-proof alone does not make it a BSN
         yield Span(start, match.end(), "bsn", {"country": "NL"}, validated=True)
 
 
@@ -62,10 +78,13 @@ def find_ssns(scan: Scan) -> Iterator[Span]:
 
 
 def find_passports(scan: Scan) -> Iterator[Span]:
-    if scan.digit_total < 2 or not any(word in scan.lower for word in ("pas", "pass", "reis", "travel")):
+    if not _PASSPORT_HINT.search(scan.lower):
         return
     for match in finditer(_PASSPORT, scan):
-        if _PASSPORT_SHAPES.fullmatch(match.group()) and has_word_near(
+        value = match.group()
+        if sum(char.isdigit() for char in value) < 2 and not _PASSPORT_FEW_DIGITS.fullmatch(value):
+            continue
+        if _PASSPORT_SHAPES.fullmatch(value) and has_word_near(
             _PASSPORT_CONTEXT, scan, match.start(), match.end(), 40, 15
         ):
             yield Span(match.start(), match.end(), "passport")

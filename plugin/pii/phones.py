@@ -14,7 +14,7 @@ import phonenumbers
 import regex
 from phonenumbers import PhoneMetadata, PhoneNumber
 
-from plugin.pii.context_words import REFERENCE_BEFORE
+from plugin.pii.context_words import PIN_CONTEXT, REFERENCE_BEFORE
 from plugin.pii.scan import Scan, finditer, search
 from plugin.pii.spans import Span
 
@@ -25,6 +25,10 @@ _GROUP = regex.compile(r"\d+")
 _DATE_SHAPE = regex.compile(r"\d{1,4}([./\-])\d{1,2}\1\d{1,4}")
 _IPV4_SHAPE = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _CURRENCY_NEAR = regex.compile(r"[€$£]\s?$|(?i:\b(?:eur|euro|usd|gbp))\s?$")
+# A PIN/PUK word up to three words before a short bare digit run names it a secret ("the PUK is 05571344").
+_SECRET_BEFORE = regex.compile(PIN_CONTEXT.pattern + r"(?:\W+\w+){0,3}\W*$")
+_SECRET_MAX_DIGITS = 8
+_SENTENCE_NUMBER_DIGITS = 2  # "room 12", "3 times": short numbers that may precede a phone in a sentence
 _CURRENCY_AFTER = regex.compile(r"^\s?(?:[€$£]|(?i:eur|euro|usd|gbp|dollar|pound)\b|,-)")
 
 
@@ -107,6 +111,12 @@ def _rejected(text: str, start: int, end: int, scan: Scan) -> bool:
         return True  # epoch timestamp
     if search(REFERENCE_BEFORE, scan, max(0, start - 40), start) is not None:
         return True
+    if (
+        candidate.isdigit()
+        and len(candidate) <= _SECRET_MAX_DIGITS
+        and search(_SECRET_BEFORE, scan, max(0, start - 40), start) is not None
+    ):
+        return True
     if _CURRENCY_NEAR.search(text, max(0, start - 5), start) or _CURRENCY_AFTER.search(text[end : end + 8]):
         return True
     return False
@@ -126,8 +136,10 @@ def _region_of(text: str, start: int, groups: List[Tuple[int, int]], scan: Scan)
 
 def _best_phone(text: str, start: int, groups: List[Tuple[int, int]], scan: Scan) -> Tuple[Optional[Span], int]:
     """Groups around the number may belong to the sentence ("call 0612345678 3 times", "00000 0201 000"): drop up to
-    two leading and any trailing groups until valid, trying first without a lone trailing single digit."""
-    for first in range(min(3, len(groups))):
+    two short leading and any trailing groups until valid, trying first without a lone trailing single digit. Leading
+    groups are kept when the number starts with '+' (the country code defines it) or is joined by '-' or '.'."""
+    droppable = 1 if text[start] == "+" else _droppable_leading(text, groups)
+    for first in range(droppable):
         if first:
             start = groups[first][0]
         order = list(range(len(groups) - 1, first - 1, -1))
@@ -145,6 +157,19 @@ def _best_phone(text: str, start: int, groups: List[Tuple[int, int]], scan: Scan
                     return None, len(groups)
                 return Span(start, end, "phone", {"region": region}, validated=True), last + 1
     return None, len(groups)
+
+
+def _droppable_leading(text: str, groups: List[Tuple[int, int]]) -> int:
+    """How many start positions to try: up to two leading groups of one or two digits that whitespace separates from
+    the rest ("room 12 0612345678"); a longer leading group is read as part of the number ("3144 0653 4720 3624")."""
+    count = 1
+    while (
+        count < min(3, len(groups))
+        and groups[count - 1][1] - groups[count - 1][0] <= _SENTENCE_NUMBER_DIGITS
+        and text[groups[count - 1][1] : groups[count][0]].isspace()
+    ):
+        count += 1
+    return count
 
 
 def find_phones(scan: Scan) -> Iterator[Span]:

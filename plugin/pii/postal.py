@@ -18,7 +18,7 @@ _GB = regex.compile(
 )
 _DE = regex.compile(r"(?<![\w\-.,€$£])\d{5}(?![\w]|[.,\-/]\d)")
 _DE_CONTEXT = regex.compile(
-    r"(?i)\b(?:plz|postleitzahl|postcode|post\s?code|zip|adresse|anschrift|address|wohne|wohnhaft)\b|(?:stra(?:ss|ß)e|str\.|weg|allee|platz|gasse)\s?\d"
+    r"(?i)\b(?:plz|postleitzahl|postcode|post\s?code|zip|\w*adresse|\w*anschrift|address|wohne|wohnhaft)\b|(?:stra(?:ss|ß)e|str\.|weg|allee|platz|gasse)\s?\d"
 )
 _DE_CITY_AFTER = regex.compile(r" [A-ZÄÖÜ][a-zäöüß]{2,}(?:[ \-][A-ZÄÖÜ][a-zäöüß]+)?\b")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Iterable, Optional
 
 import regex
 
@@ -19,8 +20,12 @@ class Scan:
         # Only for cheap substring pre-filters: str.lower() may change lengths, so offsets never come from it.
         self.lower = text.lower()
         runs = DIGIT_RUN.findall(text)
-        self.digit_total = sum(map(len, runs))
-        self.max_run = max(map(len, runs), default=0)
+        if runs:
+            lengths = list(map(len, runs))
+            self.digit_total = sum(lengths)
+            self.max_run = max(lengths)
+        else:
+            self.digit_total = self.max_run = 0
         self.timeout = timeout
         self.phone_regions = phone_regions
         self.claimed: list = []  # (start, end) of checksum-validated finds, which lower-priority finders may skip
@@ -31,6 +36,12 @@ class Scan:
 
     def is_claimed(self, start: int, end: int) -> bool:
         return any(low <= start and end <= high for low, high in self.claimed)
+
+
+def hint_pattern(words: Iterable[str]) -> "re.Pattern[str]":
+    """One literal alternation (stdlib ``re``, ~10x faster than ``any(word in text ...)`` over many words) for the
+    cheap pre-filters on ``Scan.lower``."""
+    return re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
 
 
 def finditer(pattern: "regex.Pattern[str]", scan: Scan, pos: int = 0, endpos: Optional[int] = None):

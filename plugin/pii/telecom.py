@@ -7,22 +7,22 @@ from typing import Iterator
 import regex
 
 from plugin.pii.checksums import luhn_valid
-from plugin.pii.scan import Scan, finditer, has_word_near, search
+from plugin.pii.context_words import PIN_CONTEXT, PIN_HINTS
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, search
 from plugin.pii.spans import Span
 
 _ICCID = regex.compile(r"(?<![\w+])89(?:[ \-]?\d){17,18}(?![\w])")
 
-_CODE = regex.compile(r"(?<![\w.,\-+/:€$£])\d{4,8}(?![\w]|[.,:/\-]\d)")
-PIN_CONTEXT = regex.compile(
-    r"(?i)\b(?:pin\w*|puk\w*|otp|tan|code\w*|passcode|verification|verificatie\w*|verifizierung\w*|toegangs\w*"
-    r"|wachtwoord|password|passwort|kennwort|one[\s\-]time|einmal\w*|security)\b"
-)
+# A PIN stands alone: not one group of a longer grouped number ("5636 1184 1554 3209", "+999 432 7521").
+_CODE = regex.compile(r"(?<![\w.,\-+/:€$£]|\d[ \-.]|\d\)\s?)\d{4,8}(?![\w]|[.,:/\-]\d| \d)")
 _NOT_A_PIN_BEFORE = regex.compile(
     r"(?i)\b(?:promo|discount|korting\w*|rabatt\w*|voucher|coupon|gutschein\w*|zip|postal|post|area|country|error|status"
     r"|fout\w*|fehler\w*|http|product\w*|artikel\w*|article|item|order\w*|bestel\w*|tracking|sku|model|modell?)\b"
     r"[\s\w:#.\-]{0,12}$"
 )
-_PIN_HINTS = ("pin", "puk", "otp", "tan", "code", "verif", "toegang", "wacht", "pass", "kennwort", "one", "einmal", "secur")
+
+
+_PIN_HINT = hint_pattern(PIN_HINTS)
 
 
 def find_sim_numbers(scan: Scan) -> Iterator[Span]:
@@ -35,7 +35,7 @@ def find_sim_numbers(scan: Scan) -> Iterator[Span]:
 
 
 def find_pin_codes(scan: Scan) -> Iterator[Span]:
-    if scan.digit_total < 4 or not any(hint in scan.lower for hint in _PIN_HINTS):
+    if scan.digit_total < 4 or not _PIN_HINT.search(scan.lower):
         return
     for match in finditer(_CODE, scan):
         start = match.start()
