@@ -8,6 +8,7 @@ every process within the settings poll interval (``LiveSettings``).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class ProtectedText:
     nlu_text: str = field(repr=False)
     entities: Tuple[Dict[str, Any], ...] = ()
     timed_out: bool = False
+    original_token: Optional[str] = None  # vault token of the whole original text, kept until deferred redaction
 
 
 @dataclass(frozen=True)
@@ -152,44 +154,94 @@ class Guard:
         """The ``log`` view of the global scope: what any log line may contain."""
         return self.engine().mask(text, "log").text
 
-    def protect(self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None) -> ProtectedText:
-        """Real-time masking of a customer message: one scan, the storage and nlu renderings, and one entity per PII
-        span in the nlu text whose value is a vault token for the original (so slots never hold raw values)."""
+    def protect(
+        self,
+        text: str,
+        channel: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        *,
+        awaiting_code: bool = False,
+    ) -> ProtectedText:
+        """Real-time masking of a customer message: one scan, the stored and nlu renderings, and one entity per PII
+        span in the nlu text whose value is a vault token for the original (so slots never hold raw values).
+
+        Under deferred redaction the stored text is the ``agent`` rendering and the whole original goes to the vault
+        until the redaction job rewrites the transcript; otherwise it is the final ``storage`` rendering.
+        ``awaiting_code`` (an OTP is expected from this conversation) masks every 4-8 digit number as a PIN.
+        """
+        settings = self.settings(channel)
         engine = self.engine(channel)
-        storage = engine.mask(text, "storage")
+        deferred = settings.redaction.trigger != "off"
+        stored = engine.mask(text, "agent" if deferred else "storage")
         nlu = engine.mask(text, "nlu")
-        ttl = self.settings(channel).masking.vault_ttl_hours * 3600
+        spans, placed, nlu_text = list(nlu.spans), list(nlu.output_spans), nlu.text
+        stored_text = stored.text
+        if awaiting_code:
+            stored_text = mask_codes(stored_text)
+            nlu_text, spans, placed = _codes_as_pins(nlu_text, text, spans, placed)
+        ttl = settings.masking.vault_ttl_hours * 3600
         entities = tuple(
             {
                 "entity": span.type,
-                "value": self._vault_token(text[span.start : span.end], span, conversation_id, ttl),
+                "value": self._vault_token(text[span.start : span.end], span.type, conversation_id, ttl),
                 "start": start,
                 "end": end,
                 "confidence_entity": 1.0,
                 "extractor": ENTITY_EXTRACTOR,
             }
-            for span, (start, end) in zip(nlu.spans, nlu.output_spans)
+            for span, (start, end) in zip(spans, placed)
         )
-        return ProtectedText(storage.text, nlu.text, entities, storage.timed_out or nlu.timed_out)
+        original = None
+        if deferred and stored_text != text:
+            original = self._vault_token(text, "original_text", conversation_id, ttl)
+        return ProtectedText(stored_text, nlu_text, entities, stored.timed_out or nlu.timed_out, original)
 
-    def _vault_token(self, original: str, span: Span, conversation_id: Optional[str], ttl_seconds: int) -> str:
+    def _vault_token(self, original: str, pii_type: str, conversation_id: Optional[str], ttl_seconds: int) -> str:
         """A vault token for the original; if the vault is unavailable the entity carries only the type's tag."""
         try:
-            return self.vault.store(original, pii_type=span.type, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
+            return self.vault.store(original, pii_type=pii_type, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
         except Exception as error:  # noqa: BLE001 - fail closed: the raw value is never the fallback
-            logger.error("vault unavailable (%s); the %s entity keeps no original", type(error).__name__, span.type)
-            return f"#{span.type}#"
+            logger.error("vault unavailable (%s); the %s value keeps no original", type(error).__name__, pii_type)
+            return f"#{pii_type}#"
 
     def event_rules(self, channel: Optional[str] = None) -> EventMaskingRules:
         """How events of a conversation on ``channel`` are masked for storage and the event broker."""
-        masking = self.settings(channel).masking
+        settings = self.settings(channel)
+        masking = settings.masking
+        # Under deferred redaction transcripts keep the agent rendering until the redaction job rewrites them.
+        view = "agent" if settings.redaction.trigger != "off" else "storage"
         return EventMaskingRules(
-            mask=lambda text: self.mask(text, "storage", channel),
+            mask=lambda text: self.mask(text, view, channel),
             is_token=is_token,
             mask_bot_messages=masking.masked_messages == "agent_and_customer",
             sensitive_slots=frozenset(masking.sensitive_slots),
             sensitive_metadata=frozenset(masking.sensitive_metadata),
         )
+
+
+_CODE = re.compile(r"(?<![0-9])[0-9]{4,8}(?![0-9])")
+CODE_TAG = "#pinpuknr#"
+
+
+def mask_codes(text: str) -> str:
+    """Every stand-alone 4-8 digit number as a PIN tag: what a conversation that awaits an OTP may store."""
+    return _CODE.sub(CODE_TAG, text)
+
+
+def _codes_as_pins(nlu_text: str, original: str, spans: list, placed: list) -> Tuple[str, list, list]:
+    """Also in the nlu rendering, the code becomes a ``pin_puk`` entity (its vault token is what the action reads)."""
+    for match in _CODE.finditer(original):
+        if any(s.start <= match.start() < s.end for s in spans):
+            continue
+        shift = sum((end - start) - (s.end - s.start) for s, (start, end) in zip(spans, placed) if s.end <= match.start())
+        start = match.start() + shift
+        nlu_text = nlu_text[:start] + CODE_TAG + nlu_text[start + len(match.group()) :]
+        span = Span(match.start(), match.end(), "pin_puk")
+        index = sum(1 for s in spans if s.end <= match.start())
+        spans.insert(index, span)
+        placed.insert(index, (start, start + len(CODE_TAG)))
+        placed[index + 1 :] = [(a + len(CODE_TAG) - len(match.group()), b + len(CODE_TAG) - len(match.group())) for a, b in placed[index + 1 :]]
+    return nlu_text, spans, placed
 
 
 def _safe_url(url: str) -> str:
