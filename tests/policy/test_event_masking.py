@@ -1,0 +1,60 @@
+"""Event masking for storage: every text-bearing field of a Rasa event dict, tokens kept, structure unchanged."""
+
+from plugin.pii import build_engine
+from plugin.policy.event_masking import REDACTED, EventMaskingRules, mask_event
+from plugin.storage.vault import is_token, new_token
+
+ENGINE = build_engine()
+CARD = "4111 1111 1111 1111"
+MAIL = "jan.jansen@example.com"
+
+
+def rules(**kwargs) -> EventMaskingRules:
+    return EventMaskingRules(mask=lambda t: ENGINE.mask(t, "storage").text, is_token=is_token, **kwargs)
+
+
+def test_user_event_text_parse_data_entities_and_metadata_are_masked() -> None:
+    token = new_token()
+    event = {
+        "event": "user",
+        "text": f"card {CARD}",
+        "parse_data": {
+            "text": f"card {CARD}",
+            "intent": {"name": "inform", "confidence": 0.9},
+            "entities": [{"entity": "credit_card", "value": token}, {"entity": "email", "value": MAIL}],
+        },
+        "metadata": {"phone": 31612345678, "note": f"mail {MAIL}", "rasa_guard": {"channel": "rest"}},
+        "message_id": "abc123456789def",
+    }
+    masked = mask_event(event, rules())
+    assert masked["text"] == "card **** **** **** 1111" == masked["parse_data"]["text"]
+    assert masked["parse_data"]["entities"][0]["value"] == token  # vault tokens reveal nothing and stay usable
+    assert MAIL not in str(masked) and "612345678" not in str(masked)
+    assert masked["parse_data"]["intent"] == event["parse_data"]["intent"]
+    assert masked["message_id"] == event["message_id"]
+    assert event["text"] == f"card {CARD}"  # the input is not changed
+
+
+def test_bot_text_follows_the_masked_messages_setting() -> None:
+    event = {"event": "bot", "text": f"we sent it to {MAIL}", "data": {"buttons": [{"title": MAIL}]}}
+    assert MAIL not in str(mask_event(event, rules(mask_bot_messages=True)))
+    assert mask_event(event, rules(mask_bot_messages=False))["text"] == event["text"]
+
+
+def test_sensitive_slots_hold_tokens_or_nothing_and_other_slots_are_masked() -> None:
+    sensitive = rules(sensitive_slots=frozenset({"iban"}))
+    token = new_token()
+    assert mask_event({"event": "slot", "name": "iban", "value": token}, sensitive)["value"] == token
+    assert mask_event({"event": "slot", "name": "iban", "value": "NL91ABNA0417164300"}, sensitive)["value"] == REDACTED
+    assert mask_event({"event": "slot", "name": "note", "value": f"card {CARD}"}, sensitive)["value"] == "card **** **** **** 1111"
+    assert mask_event({"event": "slot", "name": "count", "value": 3}, sensitive)["value"] == 3
+
+
+def test_named_metadata_fields_are_redacted_whole() -> None:
+    masked = mask_event({"event": "user", "text": "hi", "metadata": {"customer_name": "Jan"}}, rules(sensitive_metadata=frozenset({"customer_name"})))
+    assert masked["metadata"]["customer_name"] == REDACTED
+
+
+def test_other_events_pass_unchanged() -> None:
+    event = {"event": "action", "name": "action_listen", "policy": "RulePolicy", "confidence": 1.0}
+    assert mask_event(event, rules()) == event

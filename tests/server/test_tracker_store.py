@@ -1,0 +1,102 @@
+"""MaskingTrackerStore around real Rasa stores: events persisted and published masked, one for one; fails closed."""
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rasa.core.brokers.sql import SQLEventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from plugin.policy.guard import Guard
+from plugin.policy.settings import parse_privacy_config
+from plugin.server.tracker_store import MaskingTrackerStore, TrackerStoreConfigError
+
+CARD = "4111 1111 1111 1111"
+IBAN = "NL91ABNA0417164300"
+DOMAIN = Domain.from_dict({"slots": {"note": {"type": "text", "mappings": [{"type": "custom"}]}}})
+
+
+def make_store(tmp_path: Path, broker=None, **settings) -> MaskingTrackerStore:
+    guard = Guard(parse_privacy_config(settings))
+    return MaskingTrackerStore(
+        domain=DOMAIN, event_broker=broker, guard=guard,
+        store={"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")},
+    )
+
+
+def conversation(sender: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    for event in [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered(f"my card is {CARD}", {"name": "inform", "confidence": 1.0}, [], {"text": f"my card is {CARD}"}),
+        SlotSet("note", f"iban {IBAN}"),
+        BotUttered(f"Thanks, I noted {IBAN}"),
+    ]:
+        tracker.update(event)
+    return tracker
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_events_are_stored_masked_one_for_one_and_retrieved_as_stored(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    tracker = conversation("c1")
+    run(store.save(tracker))
+    raw = (tmp_path / "tracker.db").read_bytes()
+    assert CARD.encode() not in raw and IBAN.encode() not in raw and b"4111111111111111" not in raw
+    rows = sqlite3.connect(tmp_path / "tracker.db").execute("select type_name, data from events order by id").fetchall()
+    assert [r[0] for r in rows] == [e.type_name for e in tracker.events]
+    retrieved = run(store.retrieve("c1"))
+    assert retrieved.latest_message.text == "my card is **** **** **** 1111"
+    assert retrieved.get_slot("note") == "iban **************4300"
+    # As in Rasa's turn loop: the retrieved tracker grows by one raw event and only that event is appended.
+    retrieved.update(UserUttered(f"and {IBAN}", {"name": "inform", "confidence": 1.0}))
+    run(store.save(retrieved))
+    rows_after = sqlite3.connect(tmp_path / "tracker.db").execute("select data from events order by id").fetchall()
+    assert len(rows_after) == len(rows) + 1
+    assert json.loads(rows_after[-1][0])["text"] == "and **************4300"
+
+
+def test_event_broker_receives_only_masked_events(tmp_path: Path) -> None:
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = make_store(tmp_path, broker=broker)
+    run(store.save(conversation("c2")))
+    bodies = [json.loads(r[0]) for r in sqlite3.connect(tmp_path / "events.db").execute("select data from events")]
+    assert any(b.get("event") == "user" for b in bodies)
+    assert CARD not in json.dumps(bodies) and IBAN not in json.dumps(bodies)
+
+
+def test_customer_only_setting_leaves_bot_messages_as_written(tmp_path: Path) -> None:
+    store = make_store(tmp_path, masking={"masked_messages": "customer"})
+    run(store.save(conversation("c3")))
+    bots = [e for e in run(store.retrieve("c3")).events if isinstance(e, BotUttered)]
+    assert bots[0].text == f"Thanks, I noted {IBAN}"
+
+
+@pytest.mark.parametrize(
+    "inner, fragment",
+    [
+        (None, "needs a 'store:' mapping"),
+        ({"dialect": "sqlite"}, "needs a 'store:' mapping"),
+        ({"type": "no.such.module.Store"}, "could not be loaded"),
+    ],
+)
+def test_refuses_to_start_without_a_real_inner_store(inner, fragment: str) -> None:
+    kwargs = {} if inner is None else {"store": inner}
+    with pytest.raises(TrackerStoreConfigError, match=fragment):
+        MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config({})), **kwargs)
+
+
+def test_inner_store_type_and_domain_propagation(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert isinstance(store.inner, SQLTrackerStore)
+    other = Domain.from_dict({"intents": ["greet"]})
+    store.domain = other
+    assert store.inner.domain is other
