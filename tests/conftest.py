@@ -28,6 +28,27 @@ def isolated_plugin_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway PostgreSQL database: `$RASA_GUARD_TEST_PG_URL` if set, else a cluster started for this session
+    from the installed Debian packages; skips the test when neither is available."""
+    import os
+
+    from tests.services import start_postgres
+
+    if os.environ.get("RASA_GUARD_TEST_PG_URL"):
+        yield os.environ["RASA_GUARD_TEST_PG_URL"]
+        return
+    started = start_postgres()
+    if started is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql) and RASA_GUARD_TEST_PG_URL is not set")
+    url, stop = started
+    try:
+        yield url
+    finally:
+        stop()
+
+
+@pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference bot's model, trained once per session unless a model with the same fingerprint exists."""
     return harness.trained_model(tmp_path_factory.mktemp("train"))

@@ -5,7 +5,6 @@ Import the fixtures into a test module (``from tests.storage.backends import sta
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterator, List, Mapping, Optional
@@ -25,9 +24,7 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty state database URL per test (the PostgreSQL database is wiped of every plugin table)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state' / 'state.db'}"
-    url = os.environ.get(PG_URL_ENV)
-    if not url:
-        pytest.skip(f"set {PG_URL_ENV} to a throwaway PostgreSQL database to run PostgreSQL tests")
+    url = request.getfixturevalue("postgres_url")  # $RASA_GUARD_TEST_PG_URL, or a cluster started for the session
     engine = create_engine(url, future=True)
     metadata.drop_all(engine)
     engine.dispose()
