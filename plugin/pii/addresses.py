@@ -8,7 +8,7 @@ from typing import Iterator
 import regex
 
 from plugin.pii.scan import Scan, finditer, hint_pattern
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 # Strong suffixes are street words on their own; weak ones ("weg", "ring", "pad") also end ordinary words
 # (onderweg, during, iPad), so those streets must start with a capital letter.
@@ -22,6 +22,14 @@ _SUFFIX_BEFORE = regex.compile(
 )
 _PARTICLE_BEFORE = regex.compile(r"(?<![\w])(?:[Vv]an|[Dd]e|[Dd]er|[Aa]m|[Aa]n|[Ii]m|[Tt]en|[Tt]er|[Ss]int|St\.)\s$")
 _STREET_CHARS = frozenset("-'.")
+
+
+def _may_follow_street_word(text: str, number_start: int) -> bool:
+    """Cheap pre-check for ``_SUFFIX_BEFORE``: a street word (ending in a letter or "str.") then at most one space."""
+    before = number_start - 1
+    if before >= 0 and text[before].isspace():
+        before -= 1
+    return before >= 0 and (text[before].isalpha() or text[before] == ".")
 
 
 def _street_start(text: str, number_start: int) -> int:
@@ -55,7 +63,9 @@ def find_addresses(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 1 or not _STREET_HINT.search(scan.lower):
         return
     text = scan.text
-    for match in finditer(_NL_DE_NUMBER, scan):
+    for match in finditer(_NL_DE_NUMBER, scan, scan.digit_start(0)):
+        if not _may_follow_street_word(text, match.start()):
+            continue
         suffix = _SUFFIX_BEFORE.search(text, max(0, match.start() - 12), match.start())
         if suffix is None:
             continue
@@ -67,6 +77,6 @@ def find_addresses(scan: Scan) -> Iterator[Span]:
         particle = _PARTICLE_BEFORE.search(text, max(0, start - 6), start)
         if particle:
             start = particle.start()
-        yield Span(start, match.end(), "street_address")
-    for match in finditer(_EN, scan):
-        yield Span(match.start(), match.end(), "street_address")
+        yield make_span(start, match.end(), "street_address")
+    for match in finditer(_EN, scan, scan.digit_start(0)):
+        yield make_span(match.start(), match.end(), "street_address")

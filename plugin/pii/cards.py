@@ -8,7 +8,7 @@ import regex
 
 from plugin.pii.checksums import luhn_valid
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 # (brand, first prefix, last prefix, lengths). Prefixes are compared on their own width; the longest matching
 # prefix wins, so co-branded sub-ranges (Elo inside Visa/Discover space, Mir inside 22) are listed by width.
@@ -100,7 +100,9 @@ def is_card_number(digits: str) -> Optional[str]:
 def find_cards(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 12:
         return
-    for chunk in finditer(_CHUNK, scan):
+    for chunk in finditer(_CHUNK, scan, scan.digit_start(0)):
+        if chunk.end() - chunk.start() < 12:
+            continue  # fewer than 12 characters cannot hold 12 digits
         groups = [(group.start(), group.end()) for group in _GROUP.finditer(chunk.group())]
         base = chunk.start()
         yield from _cards_in_groups(scan.text, base, groups)
@@ -121,7 +123,7 @@ def _cards_in_groups(text: str, base: int, groups: list) -> Iterator[Span]:
                 continue
             brand = is_card_number(digits)
             if brand and not _continues_grouping(text, base, groups, first, last):
-                yield Span(start, end, "credit_card", {"brand": brand}, validated=True)
+                yield make_span(start, end, "credit_card", {"brand": brand}, validated=True)
                 first = last + 1
                 found = True
                 break

@@ -11,7 +11,7 @@ from typing import Dict, Iterator, Optional
 import regex
 
 from plugin.pii.scan import Scan, finditer, hint_pattern
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 MONTHS: Dict[str, int] = {}
 for _number, _names in enumerate(
@@ -102,6 +102,7 @@ def _is_version(text: str, start: int, end: int) -> bool:
     return bool(_VERSION_BEFORE.search(text, max(0, start - 12), start) or _VERSION_AFTER.match(text, end, end + 12))
 
 
+_MONTH_LEAD = max(map(len, MONTHS)) + 2  # "september. 5": month, dot, space, then the digit
 _MONTH_STEM = hint_pattern(name[:3] for name in MONTHS)
 
 
@@ -109,13 +110,13 @@ def find_dates(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 1:
         return
     if scan.digit_total >= 4:
-        for match in finditer(_NUMERIC, scan):
+        for match in finditer(_NUMERIC, scan, scan.digit_start(0)):
             if scan.claimed and scan.is_claimed(match.start(), match.end()):
                 continue
             if _numeric_ok(match) and not _is_version(scan.text, match.start(), match.end()):
-                yield Span(match.start(), match.end(), "date", validated=True)
+                yield make_span(match.start(), match.end(), "date", validated=True)
     if not _MONTH_STEM.search(scan.lower):
         return
-    for match in finditer(_WRITTEN, scan):
+    for match in finditer(_WRITTEN, scan, scan.digit_start(_MONTH_LEAD)):
         if _written_ok(match):
-            yield Span(match.start(), match.end(), "date", validated=True)
+            yield make_span(match.start(), match.end(), "date", validated=True)

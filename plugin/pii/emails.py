@@ -10,7 +10,7 @@ from typing import Iterator
 import regex
 
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 _EMAIL = regex.compile(
     r"(?<![\w.%+\-'])"
@@ -28,4 +28,4 @@ def find_emails(scan: Scan) -> Iterator[Span]:
         if ".." in value:
             continue
         domain = value[value.index("@") + 1 :]
-        yield Span(match.start(), match.end(), "email", {"domain_tld": domain.rsplit(".", 1)[-1].lower()}, validated=True)
+        yield make_span(match.start(), match.end(), "email", {"domain_tld": domain.rsplit(".", 1)[-1].lower()}, validated=True)

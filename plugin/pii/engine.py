@@ -27,7 +27,7 @@ from plugin.pii.phones import warm_up
 from plugin.pii.resolve import Rank, resolve
 from plugin.pii.rules import TAG_SHAPE, CompiledRule, compile_rule, term_pattern
 from plugin.pii.scan import DIGIT_RUN, Scan
-from plugin.pii.spans import MaskResult, Span
+from plugin.pii.spans import MaskResult, Span, make_mask_result, make_span
 from plugin.pii.strategies import Tokenizer, render
 
 logger = logging.getLogger("plugin.pii")
@@ -108,15 +108,16 @@ class Engine:
         if not text:
             return ()
         budget = self.config.scan_timeout_s
-        deadline = time.perf_counter() + budget
         limit_builtins = len(text) > LINEAR_SAFE_LENGTH
+        deadline = time.perf_counter() + budget if limit_builtins or self._rules else 0.0
         scan = Scan(text, budget if limit_builtins else None, self._regions)
         candidates: List[Span] = []
         current = DENY_TYPE
         try:
             if self._deny is not None:
                 candidates.extend(
-                    Span(m.start(), m.end(), DENY_TYPE, rule=DENY_TYPE) for m in self._deny.finditer(text, timeout=budget)
+                    make_span(m.start(), m.end(), DENY_TYPE, rule=DENY_TYPE)
+                    for m in self._deny.finditer(text, timeout=budget)
                 )
             for rule in self._rules:
                 current = rule.name
@@ -135,7 +136,7 @@ class Engine:
                     scan.timeout = remaining
                 found = list(finder(scan))
                 if found:
-                    candidates.extend(found)
+                    candidates += found
                     if checksum:
                         scan.claim(found)
         except TimeoutError:
@@ -188,12 +189,12 @@ class Engine:
             if view == "nlu" and self.config.nlu_hidden_digits > 0:
                 spans = self._hide_numbers(text, spans)
             if not spans:
-                return MaskResult(text, (), False, ())
+                return make_mask_result(text, (), False, ())
             masked, spans, placed = self._render_stable(text, spans, view, strategies, tokenizer)
         except _ScanTimedOut as timed_out:
             self._report_timeout(timed_out.rule, text)
             return MaskResult(TIMEOUT_TEXT if text else "", (), True)
-        return MaskResult(masked, spans, False, placed)
+        return make_mask_result(masked, spans, False, placed)
 
     def _strategies_for(self, view: str) -> Mapping[str, StrategySpec]:
         if view == "admin":
@@ -207,7 +208,7 @@ class Engine:
         """The nlu view also hides every number of N+ digits ("hide numeric data from AI providers")."""
         minimum = self.config.nlu_hidden_digits
         extra = [
-            Span(m.start(), m.end(), "long_number")
+            make_span(m.start(), m.end(), "long_number")
             for m in DIGIT_RUN.finditer(text)
             if m.end() - m.start() >= minimum and not any(m.start() < s.end and s.start < m.end() for s in spans)
         ]
@@ -284,8 +285,9 @@ def _isolated(text: str, span: Span) -> bool:
 
 
 def _joins(char: str) -> bool:
-    """Characters that let a value continue across a space (digit groups of phones, cards, dates; '+')."""
-    return char.isdigit() or char == "+"
+    """Characters that let a value continue across a space (digit groups of phones, cards, dates; '+'; the brackets
+    of a phone's area code, "00000 )0100)0000/0")."""
+    return char.isdigit() or char in "+()"
 
 
 def _masked_side(text: str, index: int, step: int, mask_chars: frozenset) -> bool:
@@ -322,7 +324,7 @@ def _map_back(text, masked, spans, again, lengths) -> List[Span]:
                 break
         if start is None or end is None or end <= start:
             continue
-        mapped.append(Span(start, end, found.type, found.attributes, found.rule, found.validated))
+        mapped.append(make_span(start, end, found.type, found.attributes, found.rule, found.validated))
     return mapped
 
 
@@ -334,7 +336,7 @@ def _merge(spans: Tuple[Span, ...], extra: List[Span]) -> Tuple[Span, ...]:
         if out and span.start < out[-1].end:
             last = out[-1]
             if span.end > last.end:
-                out[-1] = Span(last.start, span.end, last.type, last.attributes, last.rule, last.validated)
+                out[-1] = make_span(last.start, span.end, last.type, last.attributes, last.rule, last.validated)
             continue
         out.append(span)
     return tuple(out)

@@ -8,7 +8,7 @@ import regex
 
 from plugin.pii.checksums import mod97_valid
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 # Country -> BBAN format in registry notation (n: digits, a: upper-case letters, c: letters or digits).
 BBAN_FORMATS: Dict[str, str] = {
@@ -85,7 +85,7 @@ def find_ibans(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 2:  # check digits only: a Latvian BBAN may be all letters
         return
     text = scan.text
-    for start_match in finditer(_START, scan):
+    for start_match in finditer(_START, scan, scan.digit_start(2)):
         start = start_match.start()
         country = text[start : start + 2].upper()
         length = IBAN_LENGTHS.get(country)
@@ -96,4 +96,4 @@ def find_ibans(scan: Scan) -> Iterator[Span]:
             continue
         compact = "".join(char for char in text[start:end] if char.isalnum())
         if is_iban(compact):
-            yield Span(start, end, "iban", {"country": country}, validated=True)
+            yield make_span(start, end, "iban", {"country": country}, validated=True)

@@ -8,7 +8,7 @@ from typing import Iterator
 import regex
 
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 _IPV4 = regex.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = regex.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
@@ -18,14 +18,14 @@ _VERSION_BEFORE = regex.compile(r"(?i)\b(?:v|ver|version|versie|release|build)\W
 def find_ip_addresses(scan: Scan) -> Iterator[Span]:
     text = scan.text
     if scan.digit_total >= 4 and text.count(".") >= 3:
-        for match in finditer(_IPV4, scan):
+        for match in finditer(_IPV4, scan, scan.digit_start(0)):
             if _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
                 continue
             try:
                 ipaddress.IPv4Address(match.group())
             except ValueError:
                 continue
-            yield Span(match.start(), match.end(), "ip_address", {"version": "4"}, validated=True)
+            yield make_span(match.start(), match.end(), "ip_address", {"version": "4"}, validated=True)
     if text.count(":") >= 2:
         for match in finditer(_IPV6, scan):
             value = match.group()
@@ -35,4 +35,4 @@ def find_ip_addresses(scan: Scan) -> Iterator[Span]:
                 ipaddress.IPv6Address(value)
             except ValueError:
                 continue
-            yield Span(match.start(), match.end(), "ip_address", {"version": "6"}, validated=True)
+            yield make_span(match.start(), match.end(), "ip_address", {"version": "6"}, validated=True)

@@ -7,7 +7,7 @@ from typing import Iterator
 import regex
 
 from plugin.pii.scan import Scan, finditer, hint_pattern
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 _AMOUNT = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2}|,-)?|\d+(?:[.,]\d{1,2}|,-)?"
 _SYMBOL_BEFORE = r"(?:€|\$|£|(?i:eur|usd|gbp|us\$))"
@@ -23,5 +23,5 @@ _HINT = hint_pattern(("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound"))
 def find_money(scan: Scan) -> Iterator[Span]:
     if not scan.digit_total or not _HINT.search(scan.lower):
         return
-    for match in finditer(_MONEY, scan):
-        yield Span(match.start(), match.end(), "currency")
+    for match in finditer(_MONEY, scan, scan.digit_start(4)):  # "US$ 5"
+        yield make_span(match.start(), match.end(), "currency")

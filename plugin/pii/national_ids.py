@@ -9,7 +9,7 @@ import regex
 from plugin.pii.checksums import elfproef_valid
 from plugin.pii.context_words import REFERENCE_BEFORE
 from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, search
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 # Not a tail of a longer grouped run ("0051 912 347 259", "+421 (0)912 123 965"): those are one number.
 _BSN = regex.compile(
@@ -53,7 +53,7 @@ def is_ssn(area: str, group: str, serial: str) -> bool:
 def find_bsns(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 9:
         return
-    for match in finditer(_BSN, scan):
+    for match in finditer(_BSN, scan, scan.digit_start(0)):
         digits = "".join(char for char in match.group() if char.isdigit())
         if not elfproef_valid(digits):
             continue
@@ -63,18 +63,18 @@ def find_bsns(scan: Scan) -> Iterator[Span]:
             or search(_OTHER_ID_BEFORE, scan, max(0, start - 40), start)
         ):
             continue  # labelled as an order number, a passport or an SSN: the 11-proof alone does not make it a BSN
-        yield Span(start, match.end(), "bsn", {"country": "NL"}, validated=True)
+        yield make_span(start, match.end(), "bsn", {"country": "NL"}, validated=True)
 
 
 def find_ssns(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 9:
         return
-    for match in finditer(_SSN, scan):
+    for match in finditer(_SSN, scan, scan.digit_start(0)):
         if not is_ssn(match.group("area"), match.group("group"), match.group("serial")):
             continue
         if not match.group("sep") and not has_word_near(_SSN_CONTEXT, scan, match.start(), match.end(), 40, 10):
             continue  # nine bare digits are too common to call an SSN without context
-        yield Span(match.start(), match.end(), "ssn", {"country": "US"}, validated=True)
+        yield make_span(match.start(), match.end(), "ssn", {"country": "US"}, validated=True)
 
 
 def find_passports(scan: Scan) -> Iterator[Span]:
@@ -87,4 +87,4 @@ def find_passports(scan: Scan) -> Iterator[Span]:
         if _PASSPORT_SHAPES.fullmatch(value) and has_word_near(
             _PASSPORT_CONTEXT, scan, match.start(), match.end(), 40, 15
         ):
-            yield Span(match.start(), match.end(), "passport")
+            yield make_span(match.start(), match.end(), "passport")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from plugin.pii.scan import DIGIT_RUN, Scan, finditer
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 
 def find_long_numbers(scan: Scan, min_digits: int) -> Iterator[Span]:
     if min_digits <= 0 or scan.max_run < min_digits:
         return
-    for match in finditer(DIGIT_RUN, scan):
+    for match in finditer(DIGIT_RUN, scan, scan.digit_start(0)):
         if match.end() - match.start() >= min_digits:
-            yield Span(match.start(), match.end(), "long_number")
+            yield make_span(match.start(), match.end(), "long_number")

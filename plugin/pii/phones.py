@@ -16,7 +16,7 @@ from phonenumbers import PhoneMetadata, PhoneNumber
 
 from plugin.pii.context_words import PIN_CONTEXT, REFERENCE_BEFORE
 from plugin.pii.scan import Scan, finditer, search
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 _CANDIDATE = regex.compile(
     r"(?<![\w+@.,:/=\-])(?:\+|\b00)?\s?\(?\d[\d()]*(?:(?:[ \-./]|\s?\(\s?|\s?\)\s?)\d[\d()]*){0,7}(?![\w@])(?![.,/:\-]\d)"
@@ -28,6 +28,7 @@ _CURRENCY_NEAR = regex.compile(r"[€$£]\s?$|(?i:\b(?:eur|euro|usd|gbp))\s?$")
 # A PIN/PUK word up to three words before a short bare digit run names it a secret ("the PUK is 05571344").
 _SECRET_BEFORE = regex.compile(PIN_CONTEXT.pattern + r"(?:\W+\w+){0,3}\W*$")
 _SECRET_MAX_DIGITS = 8
+_MIN_DIGITS = 7  # shortest national significant number plus trunk prefix that _region_of accepts
 _SENTENCE_NUMBER_DIGITS = 2  # "room 12", "3 times": short numbers that may precede a phone in a sentence
 _CURRENCY_AFTER = regex.compile(r"^\s?(?:[€$£]|(?i:eur|euro|usd|gbp|dollar|pound)\b|,-)")
 
@@ -78,13 +79,22 @@ def international_region(digits: str) -> Optional[str]:
     return None
 
 
-def national_region(digits: str, regions: Sequence[str]) -> Optional[str]:
-    """First configured region for which a nationally written number is valid."""
+@lru_cache(maxsize=64)
+def _national_table(regions: Tuple[str, ...]) -> Tuple[Tuple[str, str, int, "re.Pattern[str]", frozenset], ...]:
+    """Per configured region with metadata: (region, trunk prefix, country code, general pattern, possible lengths),
+    looked up once instead of on every candidate."""
+    table = []
     for region in regions:
         metadata = PhoneMetadata.metadata_for_region(region)
-        if metadata is None:
-            continue
-        prefix = metadata.national_prefix or ""
+        general = _general_pattern(region)
+        if metadata is not None and general is not None:
+            table.append((region, metadata.national_prefix or "", metadata.country_code, general[0], general[1]))
+    return tuple(table)
+
+
+def national_region(digits: str, regions: Sequence[str]) -> Optional[str]:
+    """First configured region for which a nationally written number is valid."""
+    for region, prefix, country_code, pattern, lengths in _national_table(tuple(regions)):
         national = digits
         if prefix and national.startswith(prefix):
             national = national[len(prefix) :]
@@ -92,8 +102,9 @@ def national_region(digits: str, regions: Sequence[str]) -> Optional[str]:
             continue  # NL/DE/GB/FR/BE numbers are written with the trunk 0 nationally
         if national[:1] == "0" or not 4 <= len(national) <= 14:
             continue
-        if _plausible(region, national) and _valid(metadata.country_code, national, region):
-            return region
+        if (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None:
+            if _valid(country_code, national, region):
+                return region
     return None
 
 
@@ -101,6 +112,7 @@ def warm_up(regions: Sequence[str]) -> None:
     """Load metadata for the configured regions at build time, so the first message does not pay for it."""
     for region in regions:
         _general_pattern(region)
+    _national_table(tuple(regions))
 
 
 def _rejected(text: str, start: int, end: int, scan: Scan) -> bool:
@@ -155,7 +167,7 @@ def _best_phone(text: str, start: int, groups: List[Tuple[int, int]], scan: Scan
             if region is not None:
                 if _rejected(text, start, end, scan):
                     return None, len(groups)
-                return Span(start, end, "phone", {"region": region}, validated=True), last + 1
+                return make_span(start, end, "phone", {"region": region}, validated=True), last + 1
     return None, len(groups)
 
 
@@ -176,13 +188,17 @@ def find_phones(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 7:
         return
     text = scan.text
-    for match in finditer(_CANDIDATE, scan):
+    for match in finditer(_CANDIDATE, scan, scan.digit_start(3)):  # "+ (6"
         start = match.start()
         if text[start].isspace():
             start += 1
+        if match.end() - start < _MIN_DIGITS:
+            continue  # too short to hold a phone's digits
         if scan.claimed and scan.is_claimed(start, match.end()):
             continue  # inside a card / IBAN / ... that wins anyway
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, start, match.end())]
+        if sum(end - begin for begin, end in groups) < _MIN_DIGITS:
+            continue  # no sub-grouping can reach a phone's length
         while groups:
             span, used = _best_phone(text, start, groups, scan)
             if span is not None:

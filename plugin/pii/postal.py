@@ -10,7 +10,7 @@ from typing import Iterator
 import regex
 
 from plugin.pii.scan import Scan, finditer, has_word_near
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 _NL = regex.compile(r"(?<![\w\-.,])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w])")
 _GB = regex.compile(
@@ -33,15 +33,15 @@ def find_postal_codes(scan: Scan) -> Iterator[Span]:
     letters_follow = _LETTER_PAIR_AFTER_DIGIT.search(text) is not None  # both NL and GB codes end this way
     if scan.max_run >= 4:
         if letters_follow:
-            for match in finditer(_NL, scan):
-                yield Span(match.start(), match.end(), "postal_code", {"country": "NL"})
+            for match in finditer(_NL, scan, scan.digit_start(0)):
+                yield make_span(match.start(), match.end(), "postal_code", {"country": "NL"})
         if scan.max_run >= 5:
-            for match in finditer(_DE, scan):
+            for match in finditer(_DE, scan, scan.digit_start(0)):
                 start, end = match.start(), match.end()
                 if has_word_near(_DE_CONTEXT, scan, start, end, 40, 0) and _DE_CITY_AFTER.match(text, end):
-                    yield Span(start, end, "postal_code", {"country": "DE"})
+                    yield make_span(start, end, "postal_code", {"country": "DE"})
                 elif has_word_near(_DE_CONTEXT, scan, start, end, 20, 0):
-                    yield Span(start, end, "postal_code", {"country": "DE"})
+                    yield make_span(start, end, "postal_code", {"country": "DE"})
     if letters_follow:
-        for match in finditer(_GB, scan):
-            yield Span(match.start(), match.end(), "postal_code", {"country": "GB"})
+        for match in finditer(_GB, scan, scan.digit_start(4)):  # "GIR 0AA"
+            yield make_span(match.start(), match.end(), "postal_code", {"country": "GB"})

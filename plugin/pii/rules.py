@@ -11,7 +11,7 @@ from plugin.pii.checksums import VALIDATORS
 from plugin.pii.config import CustomRule, StrategySpec
 from plugin.pii.errors import InvalidRuleError
 from plugin.pii.scan import Scan, strip_separators
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 TAG_SHAPE = regex.compile(r"#[A-Za-z][A-Za-z_\-]*#")
 """Tags are digit-free so masked text never re-matches a numeric rule (masking stays idempotent)."""
@@ -48,7 +48,7 @@ class CompiledRule:
                 before = self.context.search(text, max(0, start - window), start, timeout=timeout)
                 if before is None and self.context.search(text, end, end + window, timeout=timeout) is None:
                     continue
-            yield Span(start, end, self.name, rule=self.name, validated=self.validator is not None)
+            yield make_span(start, end, self.name, rule=self.name, validated=self.validator is not None)
 
 
 def _safe_check(validator: Callable[[str], bool], value: str) -> bool:

@@ -9,7 +9,7 @@ import regex
 from plugin.pii.checksums import luhn_valid
 from plugin.pii.context_words import PIN_CONTEXT, PIN_HINTS
 from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, search
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 _ICCID = regex.compile(r"(?<![\w+])89(?:[ \-]?\d){17,18}(?![\w])")
 
@@ -28,18 +28,18 @@ _PIN_HINT = hint_pattern(PIN_HINTS)
 def find_sim_numbers(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 19:
         return
-    for match in finditer(_ICCID, scan):
+    for match in finditer(_ICCID, scan, scan.digit_start(0)):
         digits = "".join(char for char in match.group() if char.isdigit())
         if luhn_valid(digits):
-            yield Span(match.start(), match.end(), "sim_number", validated=True)
+            yield make_span(match.start(), match.end(), "sim_number", validated=True)
 
 
 def find_pin_codes(scan: Scan) -> Iterator[Span]:
-    if scan.digit_total < 4 or not _PIN_HINT.search(scan.lower):
+    if scan.max_run < 4 or not _PIN_HINT.search(scan.lower):  # a code is one run of 4-8 digits
         return
-    for match in finditer(_CODE, scan):
+    for match in finditer(_CODE, scan, scan.digit_start(0)):
         start = match.start()
         if search(_NOT_A_PIN_BEFORE, scan, max(0, start - 25), start) is not None:
             continue
         if has_word_near(PIN_CONTEXT, scan, start, match.end(), 30, 20):
-            yield Span(match.start(), match.end(), "pin_puk")
+            yield make_span(match.start(), match.end(), "pin_puk")

@@ -11,7 +11,7 @@ import regex
 
 from plugin.pii.checksums import alnum_to_number, iso7064_mod11_10_valid, luhn_valid, weighted_mod11
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span
+from plugin.pii.spans import Span, make_span
 
 
 def _nl_valid(body: str) -> bool:
@@ -103,7 +103,7 @@ def vat_country(value: str) -> Optional[str]:
 def find_vat_numbers(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 8:
         return
-    for match in finditer(_VAT, scan):
+    for match in finditer(_VAT, scan, scan.digit_start(4)):  # "NL A1" + digit
         body = match.group("body")
         # The body may run into the next word ("NL123456789B01 please"); trim at the first space that ends the id.
         for end_offset in _candidate_ends(body):
@@ -112,7 +112,7 @@ def find_vat_numbers(scan: Scan) -> Iterator[Span]:
             if country:
                 end = match.start("body") + end_offset
                 validated = VAT_FORMATS[country][1] is not None
-                yield Span(match.start(), end, "vat_number", {"country": country}, validated=validated)
+                yield make_span(match.start(), end, "vat_number", {"country": country}, validated=validated)
                 break
 
 

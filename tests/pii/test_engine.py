@@ -232,6 +232,13 @@ def test_masking_is_idempotent_on_examples(engine):
         assert engine.mask(once, view).text == once
 
 
+def test_masking_is_idempotent_when_a_bracket_follows_the_value(engine):
+    # A number then " )": masking the number lets the phone finder start at the bracket, so the result is re-scanned.
+    for view in VIEWS:
+        once = engine.mask("00000 )0100)0000/0", view).text
+        assert engine.mask(once, view).text == once
+
+
 def test_adjacent_values_stay_masked(engine):
     text = "1234 AB4111111111111111"
     once = engine.mask(text, "nlu").text
@@ -255,3 +262,43 @@ def test_output_spans_locate_each_replacement_in_the_masked_text() -> None:
         assert "".join(rebuilt) == result.text
     assert [result.text[s:e] for s, e in build_engine().mask(text, "nlu").output_spans] == [
         "#creditcardnr#", "#email#", "#phonenr#"]
+
+
+def test_fast_constructors_build_values_equal_to_the_dataclass_ones() -> None:
+    from plugin.pii import MaskResult, Span
+    from plugin.pii.spans import make_mask_result, make_span
+
+    assert make_span(3, 9, "phone", {"region": "NL"}, validated=True) == Span(3, 9, "phone", {"region": "NL"}, validated=True)
+    assert make_span(0, 4, "pin_puk").rule == "pin_puk"
+    assert hash(make_span(0, 4, "pin_puk")) == hash(Span(0, 4, "pin_puk"))
+    assert "4111" not in repr(make_mask_result("card 4111", (), False, ()))
+    assert make_mask_result("x", (), True, ()) == MaskResult("x", (), True, ())
+
+
+@pytest.mark.parametrize(
+    "value, pii_type",
+    [
+        ("September 12, 2021", "date"),  # month word before the first digit
+        ("US$ 5", "currency"),
+        ("GIR 0AA", "postal_code"),
+        ("NL91ABNA0417164300", "iban"),
+        ("+ (31) 6 12345678", "phone"),
+        ("DE 136695976", "vat_number"),
+        ("4111 1111 1111 1111", "credit_card"),
+        ("Keizersgracht 123", "street_address"),
+    ],
+)
+def test_values_whose_match_starts_before_the_first_digit_are_found_after_chatter(engine, value, pii_type):
+    # The finders start their pass a few characters before the first digit; the leading letters/symbols must fit.
+    for text in (value, "Thanks, that helps a lot, one more question: " + value + " ok"):
+        start = text.index(value)
+        assert [(s.start, s.end, s.type) for s in engine.detect(text)] == [(start, start + len(value), pii_type)]
+
+
+def test_first_digit_offsets_of_a_scan() -> None:
+    from plugin.pii.scan import Scan
+
+    assert Scan("no digits here", None, ()).first_digit == len("no digits here")
+    scan = Scan("call +31 6", None, ())
+    assert (scan.first_digit, scan.digit_start(3), scan.digit_start(99)) == (6, 3, 0)
+    assert Scan("ref ٣٤٥", None, ()).first_digit == 4  # non-ASCII digits count too
