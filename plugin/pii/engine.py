@@ -56,9 +56,12 @@ _AGENT_DEFAULTS: Mapping[str, StrategySpec] = {
 
 
 class _ScanTimedOut(Exception):
-    def __init__(self, rule: str) -> None:
+    """The scan cannot vouch for the text: out of time, or a finder failed on unexpected input. Fail closed."""
+
+    def __init__(self, rule: str, failure: str = "") -> None:
         super().__init__(rule)
         self.rule = rule
+        self.failure = failure
 
 
 class Engine:
@@ -101,7 +104,7 @@ class Engine:
         try:
             return self._detect(text)
         except _ScanTimedOut as timed_out:
-            self._report_timeout(timed_out.rule, text)
+            self._report_timeout(timed_out, text)
             return (Span(0, len(text), TIMEOUT_TYPE, rule=TIMEOUT_TYPE),) if text else ()
 
     def _detect(self, text: str) -> Tuple[Span, ...]:
@@ -141,6 +144,8 @@ class Engine:
                         scan.claim(found)
         except TimeoutError:
             raise _ScanTimedOut(current) from None
+        except Exception as error:  # noqa: BLE001 - a finder bug must never let the text through unmasked
+            raise _ScanTimedOut(current, type(error).__name__) from None
         if not candidates:
             return ()
         candidates = self._filter(text, candidates)
@@ -174,10 +179,13 @@ class Engine:
             text, span.end, 1, self._mask_chars
         )
 
-    def _report_timeout(self, rule: str, text: str) -> None:
-        logger.warning("PII scan exceeded its time budget in rule %r on a %d-character text; masked whole", rule, len(text))
+    def _report_timeout(self, stopped: _ScanTimedOut, text: str) -> None:
+        if stopped.failure:
+            logger.error("PII rule %r failed (%s) on a %d-character text; masked whole", stopped.rule, stopped.failure, len(text))
+        else:
+            logger.warning("PII scan exceeded its time budget in rule %r on a %d-character text; masked whole", stopped.rule, len(text))
         if self._on_timeout is not None:
-            self._on_timeout(rule, len(text))
+            self._on_timeout(stopped.rule, len(text))
 
     # -- masking ---------------------------------------------------------------------------------------------------
 
@@ -192,7 +200,7 @@ class Engine:
                 return make_mask_result(text, (), False, ())
             masked, spans, placed = self._render_stable(text, spans, view, strategies, tokenizer)
         except _ScanTimedOut as timed_out:
-            self._report_timeout(timed_out.rule, text)
+            self._report_timeout(timed_out, text)
             return MaskResult(TIMEOUT_TEXT if text else "", (), True)
         return make_mask_result(masked, spans, False, placed)
 

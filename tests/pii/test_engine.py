@@ -3,6 +3,8 @@
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugin.pii import (
     BUILTIN_TYPES,
@@ -302,3 +304,28 @@ def test_first_digit_offsets_of_a_scan() -> None:
     scan = Scan("call +31 6", None, ())
     assert (scan.first_digit, scan.digit_start(3), scan.digit_start(99)) == (6, 3, 0)
     assert Scan("ref ٣٤٥", None, ()).first_digit == 4  # non-ASCII digits count too
+
+
+# Digits that the `regex` module's \d accepts (Unicode 14/15 scripts) but Python 3.10's int() rejects.
+NEW_UNICODE_DIGITS = [chr(c) for r in ((0x11F50, 0x11F5A), (0x16AC0, 0x16ACA), (0x1E4F0, 0x1E4FA)) for c in range(*r)]
+
+
+def test_a_finder_failing_on_unexpected_digits_fails_closed() -> None:
+    from plugin.pii import build_engine
+
+    engine = build_engine()
+    for digit in NEW_UNICODE_DIGITS[::9]:
+        text = "card 4111 " + digit * 12 + " end"
+        result = engine.mask(text, "storage")
+        assert result.timed_out and result.text == "#redacted#"
+        assert [span.type for span in engine.detect(text)] == ["unscanned"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(NEW_UNICODE_DIGITS + list("0123456789 -+./()abcEUR€@")), max_size=40))
+def test_unusual_digits_never_raise(chars) -> None:
+    from plugin.pii import build_engine
+
+    text = "".join(chars)
+    for view in ("nlu", "agent", "storage", "log"):
+        build_engine().mask(text, view)
