@@ -55,6 +55,9 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         self.inner = build_inner_store(inner_config, domain, event_broker)
         self.guard = guard or current_guard()
         super().__init__(domain, event_broker, **kwargs)
+        self.redaction_scheduler = _redaction_scheduler(self.inner, self.guard)
+        if self.redaction_scheduler is not None:
+            self.redaction_scheduler.ensure_started()  # `rasa run` builds the store inside its event loop
 
     @property
     def domain(self) -> Domain:
@@ -67,6 +70,8 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
             self.inner.domain = domain or Domain.empty()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        if self.redaction_scheduler is not None:
+            self.redaction_scheduler.ensure_started()
         await self.inner.save(self.masked_copy(tracker))
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -84,6 +89,18 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
         masked.events = masked._create_events([Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events])
         return masked
+
+
+def _redaction_scheduler(inner: TrackerStore, guard: Guard) -> Optional[Any]:
+    """The in-server deferred-redaction scheduler, for SQL stores (the job rewrites SQL rows only)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    if not isinstance(inner, SQLTrackerStore):
+        return None
+    from plugin.server.redaction import RedactionScheduler
+    from plugin.storage.transcripts import TranscriptStore
+
+    return RedactionScheduler(guard, TranscriptStore(inner.engine))
 
 
 def build_inner_store(config: Any, domain: Optional[Domain], event_broker: Optional[EventBroker]) -> TrackerStore:

@@ -18,11 +18,11 @@ import re
 import secrets
 import string
 import time
-from typing import Callable, Collection, Optional
+from typing import Callable, Collection, Dict, Optional, Tuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, delete, insert, select, update
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.expression import ColumnElement
@@ -263,6 +263,37 @@ class Vault:
             raise VaultIntegrityError(f"vault record {token} failed authentication: it was altered or moved") from None
         return plain.decode("utf-8")
 
+    def read_for_rewrite(self, tokens: Collection[str]) -> Dict[str, Tuple[str, Optional[str]]]:
+        """PII type and, while still readable, the original of each known token: the deferred-redaction job's read.
+
+        Not audited per record: the values only feed the final storage rendering, and the job audits each
+        conversation it rewrites. Unknown tokens are left out; shredded, expired or unreadable ones map to None.
+        """
+        found: Dict[str, Tuple[str, Optional[str]]] = {}
+        for token in sorted({t for t in tokens if is_token(t)}):
+            row = self._fetch(token)
+            if row is None:
+                continue
+            try:
+                found[token] = (row.pii_type, self._decrypt(token, row))
+            except VaultError:
+                found[token] = (row.pii_type, None)
+        return found
+
+    def count_unshredded(self, tokens: Collection[str] = (), conversation_id: Optional[str] = None) -> int:
+        """How many records among ``tokens`` or of ``conversation_id`` still have a key (what a shred would remove)."""
+        condition = _records_of(tokens, conversation_id)
+        if condition is None:
+            return 0
+        query = select(func.count()).select_from(vault_keys.join(vault_records)).where(condition)
+        with self._db.read() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def shred_many(self, tokens: Collection[str] = (), conversation_id: Optional[str] = None) -> int:
+        """Shred every record among ``tokens`` or of ``conversation_id`` in one transaction; returns how many had a key."""
+        condition = _records_of(tokens, conversation_id)
+        return 0 if condition is None else self._shred(condition)
+
     def shred(self, token: str) -> bool:
         """Delete the record's key and ciphertext (a tombstone remains until expiry); False if nothing was left to shred."""
         return self._shred(vault_records.c.token == token) > 0
@@ -299,3 +330,13 @@ class Vault:
         except OperationalError:
             pass  # best effort: a busy checkpoint is retried by the next shred; the key rows are deleted either way
 
+
+def _records_of(tokens: Collection[str], conversation_id: Optional[str]) -> Optional[ColumnElement]:
+    """The records named by ``tokens`` or belonging to ``conversation_id``; None when that selects nothing."""
+    clauses = []
+    wanted = sorted({t for t in tokens if is_token(t)})
+    if wanted:
+        clauses.append(vault_records.c.token.in_(wanted))
+    if conversation_id is not None:
+        clauses.append(vault_records.c.conversation_id == conversation_id)
+    return or_(*clauses) if clauses else None
