@@ -1,0 +1,101 @@
+"""Blacklist enforcement in actions: who the sender is, whether an entry blocks them, and the one refusal they get.
+
+``action_session_start`` and ``action_guard_turn`` (see ``plugin.actions.session``) both call ``blocked_turn``; the
+refusal is sent once (until the sender has a normal turn again), the block is audited with the sender masked, and
+the blocked message is reverted so no NLU result, slot or other action follows from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import BotUttered
+
+from plugin.policy.audit import REFUSED
+from plugin.policy.blacklist import Blacklist, BlacklistEntry, SenderIdentity, identity_from_sender, mask_identity
+from plugin.policy.guard import current_guard
+from plugin.policy.schema import BlacklistSettings, Settings
+
+logger = logging.getLogger(__name__)
+
+NOTICE_KEY = "rasa_guard_notice"  # BotUttered metadata marking the plugin's own notices
+BLOCKED_NOTICE = "blacklist"
+# Actions a blocked turn may consist of; any other action since the refusal means the sender was served again.
+_BLOCK_TURN_ACTIONS = frozenset({"action_listen", "action_session_start", "action_guard_turn"})
+
+
+@dataclass(frozen=True)
+class Block:
+    """A sender blocked by one entry; ``identity`` holds raw values and is never shown unmasked."""
+
+    entry: BlacklistEntry
+    identity: SenderIdentity = field(repr=False)
+
+
+_lists: Dict[BlacklistSettings, Blacklist] = {}
+
+
+def _blacklist(settings: Settings) -> Blacklist:
+    """The parsed list, kept while the blacklist settings stay equal (they change only through a new version)."""
+    found = _lists.get(settings.blacklist)
+    if found is None:
+        _lists.clear()
+        found = _lists[settings.blacklist] = Blacklist.from_settings(settings.blacklist)
+    return found
+
+
+def sender_identity(tracker: Tracker, channel: Optional[str], settings: Settings, verified: Mapping[str, Any]) -> SenderIdentity:
+    """The sender as the channel knows them; ``verified`` is the guarded channel's metadata (phone/e-mail it proved)."""
+    return identity_from_sender(
+        channel or "",
+        tracker.sender_id,
+        settings.blacklist.default_region,
+        phone=verified.get("verified_phone") or None,
+        email=verified.get("verified_email") or None,
+    )
+
+
+def find_block(tracker: Tracker, channel: Optional[str], settings: Settings, verified: Mapping[str, Any]) -> Optional[Block]:
+    """The entry that blocks this conversation's sender, or None. An unreadable stored list blocks nobody but is logged."""
+    try:
+        blacklist = _blacklist(settings)
+    except ValueError as error:
+        logger.error("rasa-guard: the blacklist cannot be read (%s); no sender is blocked", error)
+        return None
+    if not len(blacklist):
+        return None
+    identity = sender_identity(tracker, channel, settings, verified)
+    entry = blacklist.match(identity)
+    return Block(entry, identity) if entry is not None else None
+
+
+def already_refused(events: Sequence[Mapping[str, Any]]) -> bool:
+    """True when the refusal was sent and the sender has had no normal turn since."""
+    for event in reversed(events):
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get(NOTICE_KEY) == BLOCKED_NOTICE:
+            return True
+        if event.get("event") == "action" and event.get("name") not in _BLOCK_TURN_ACTIONS:
+            return False
+    return False
+
+
+def refusal(block: Block, tracker: Tracker, channel: Optional[str], settings: Settings, where: str) -> List[Dict[str, Any]]:
+    """The refusal message (unless already sent) and an audit entry for this blocked message."""
+    first = not already_refused(tracker.events)
+    try:
+        current_guard().state.audit.append(
+            "blacklist.block",
+            outcome=REFUSED,
+            channel=channel,
+            setting=f"blacklist.{block.entry.kind}",
+            detail=f"sender {mask_identity(block.identity)} matched {block.entry.masked} at {where}"
+            + ("" if first else "; refusal already sent"),
+        )
+    except Exception as error:  # noqa: BLE001 - the block holds even if the audit trail is unreachable
+        logger.error("rasa-guard: a blacklist block could not be audited (%s)", type(error).__name__)
+    if not first:
+        return []
+    return [BotUttered(text=settings.blacklist.message, metadata={NOTICE_KEY: BLOCKED_NOTICE})]

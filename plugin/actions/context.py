@@ -1,0 +1,101 @@
+"""What an action may trust about the current turn: the guarded channel's own metadata, and the settings in force now.
+
+``metadata["rasa_guard"]`` of a user message is written by rasa-guard's channel only (it drops any client-supplied
+``rasa_guard`` entry), so the client address and ``management_allowed`` found there were decided by the server. Messages
+without it (reminders, other channels) get an empty mapping: callers must treat a missing key as "not allowed".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from plugin.policy.event_masking import GUARD_METADATA_KEY
+from plugin.policy.guard import current_guard
+from plugin.policy.schema import Settings
+
+logger = logging.getLogger(__name__)
+
+EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text of reminder and trigger_intent messages
+SESSION_START_METADATA_SLOT = "session_started_metadata"
+
+
+def is_customer_message(event: Mapping[str, Any]) -> bool:
+    """A user event typed by the customer, not one injected by a reminder or the trigger_intent API."""
+    if event.get("event") != "user":
+        return False
+    metadata = event.get("metadata") or {}
+    return not metadata.get("is_external") and not str(event.get("text") or "").startswith(EXTERNAL_PREFIX)
+
+
+def latest_user_event(events: Iterable[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
+    found = None
+    for event in events:
+        if event.get("event") == "user":
+            found = event
+    return found
+
+
+def guard_metadata_of(event: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The channel-written ``rasa_guard`` entry of one user event ({} for reminders and unguarded channels)."""
+    if event is None or not is_customer_message(event):
+        return {}
+    entry = (event.get("metadata") or {}).get(GUARD_METADATA_KEY)
+    return dict(entry) if isinstance(entry, dict) else {}
+
+
+def trusted_guard_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """The channel's ``rasa_guard`` metadata of the latest user message: ``channel``, ``client_ip``,
+    ``management_allowed`` (bool), ``nlu_text``, ``entities``. Empty when the latest message is not a customer's."""
+    return guard_metadata_of(latest_user_event(tracker.events))
+
+
+def management_allowed(tracker: Tracker) -> bool:
+    """Whether the latest message came from an address in ``access.management_ip_allowlist`` (fail closed)."""
+    return trusted_guard_metadata(tracker).get("management_allowed") is True
+
+
+def channel_of(tracker: Tracker) -> Optional[str]:
+    """The settings scope of the conversation: the guarded channel's name, else Rasa's input channel."""
+    guarded = trusted_guard_metadata(tracker).get("channel")
+    if not guarded:
+        start = tracker.get_slot(SESSION_START_METADATA_SLOT)
+        if isinstance(start, dict) and isinstance(start.get(GUARD_METADATA_KEY), dict):
+            guarded = start[GUARD_METADATA_KEY].get("channel")
+    return str(guarded or tracker.get_latest_input_channel() or "") or None
+
+
+_fresh_lock = threading.Lock()
+_fresh: Dict[Tuple[int, int, str], Settings] = {}
+
+
+def fresh_settings(channel: Optional[str]) -> Settings:
+    """Settings in force for ``channel`` as of this instant (one version read), not up to a poll interval behind:
+    a blacklist entry added in the admin chat applies to the very next message."""
+    guard = current_guard()
+    try:
+        store = guard.state.settings_store
+        key = (id(guard), store.version(), channel or "")
+        with _fresh_lock:
+            found = _fresh.get(key)
+        if found is None:
+            found = store.snapshot().resolve(guard.config, channel or None)
+            with _fresh_lock:
+                if any(cached[:2] != key[:2] for cached in _fresh):
+                    _fresh.clear()
+                _fresh[key] = found
+        return found
+    except Exception as error:  # noqa: BLE001 - state unreachable: the guard's own fallback (file settings) applies
+        logger.error("rasa-guard: fresh settings unavailable (%s); using the cached settings", type(error).__name__)
+        return guard.settings(channel)
+
+
+def current_session(events: List[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    """The events after the latest ``session_started``."""
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return list(events[index + 1 :])
+    return list(events)
