@@ -130,9 +130,15 @@ class Window:
 
 
 class CodeSender(Protocol):
-    """Delivers a sent code to a directory contact (SMTP in production, a local outbox file in development)."""
+    """Delivers a sent code (or another secret for staff, e.g. a rotated API token) to a directory contact (SMTP in
+    production, a local outbox file in development)."""
 
     def send(self, contact: str, code: str, validity_seconds: int) -> None: ...
+
+    def send_text(self, contact: str, subject: str, text: str) -> None: ...
+
+
+CODE_SUBJECT = "Your rasa-guard admin code"
 
 
 def message_text(code: str, validity_seconds: int) -> str:
@@ -146,10 +152,13 @@ class OutboxSender:
     path: Path
 
     def send(self, contact: str, code: str, validity_seconds: int) -> None:
+        self.send_text(contact, CODE_SUBJECT, message_text(code, validity_seconds))
+
+    def send_text(self, contact: str, subject: str, text: str) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"to": contact, "text": message_text(code, validity_seconds)}) + "\n")
+            handle.write(json.dumps({"to": contact, "text": text}) + "\n")
 
 
 @dataclass(frozen=True)
@@ -163,11 +172,14 @@ class SmtpSender:
     timeout_s: float = 10.0
 
     def send(self, contact: str, code: str, validity_seconds: int) -> None:
+        self.send_text(contact, CODE_SUBJECT, message_text(code, validity_seconds))
+
+    def send_text(self, contact: str, subject: str, text: str) -> None:
         message = EmailMessage()
         message["From"] = self.from_address
         message["To"] = contact
-        message["Subject"] = "Your rasa-guard admin code"
-        message.set_content(message_text(code, validity_seconds))
+        message["Subject"] = subject
+        message.set_content(text)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
             if self.starttls:
                 smtp.starttls()
