@@ -4,9 +4,11 @@ Run from the repository root: ``.venv/bin/python -m benchmarks.rasa_latency [--m
 
 Two in-process Rasa agents answer the same generated chat messages (mostly without PII, as in real traffic),
 alternating message by message so both see the same machine load:
-- *plain*: the bot's config without ``PIIMasker``, Rasa's own SQL tracker store (SQLite), messages as typed;
-- *guarded*: the bot as shipped: ``PIIMasker`` first, ``MaskingTrackerStore`` around the same kind of SQL store,
-  and each message masked by the plugin's channel path (``protected_user_message``, vault writes included).
+- *plain*: the bot's config without ``PIIMasker`` and ``GuardTurnPolicy``, Rasa's own SQL tracker store (SQLite),
+  messages as typed;
+- *guarded*: the bot as shipped: ``PIIMasker`` first, ``GuardTurnPolicy`` (one ``action_guard_turn`` call to the
+  action server per message: blacklist check, idle reminders), ``MaskingTrackerStore`` around the same kind of SQL
+  store, and each message masked by the plugin's channel path (``protected_user_message``, vault writes included).
 Both use the same real action server. Each agent keeps its own conversations, a new one every 10 messages.
 Prints median and p99 per message and the overhead of the plugin; target: at most +3 % on the median.
 """
@@ -35,7 +37,8 @@ MEDIAN_OVERHEAD_TARGET = 0.03
 def plain_model(workdir: Path) -> Path:
     """The same bot trained without the plugin's NLU component (cached by Rasa's training cache)."""
     config = (harness.ROOT / "config.yml").read_text()
-    plain = "\n".join(line for line in config.splitlines() if "PIIMasker" not in line and "rasa-guard first" not in line)
+    plugin_lines = ("PIIMasker", "GuardTurnPolicy", "rasa-guard")
+    plain = "\n".join(line for line in config.splitlines() if not any(mark in line for mark in plugin_lines))
     config_path = workdir / "config-plain.yml"
     config_path.write_text(plain + "\n")
     out = harness.MODEL_DIR / "bench-plain.tar.gz"

@@ -48,6 +48,21 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_reminder_scheduler() -> Iterator[None]:
+    """Rasa's reminder scheduler is process-wide and bound to the loop it was first used on; the bot schedules idle
+    reminders on every turn, so a test that runs an agent on its own loop needs a scheduler of its own."""
+    import sys
+
+    jobs = sys.modules.get("rasa.core.jobs")
+    if jobs is not None:
+        try:
+            jobs.kill_scheduler()
+        except RuntimeError:  # its loop is already closed: nothing runs there any more, just forget it
+            setattr(jobs, "__scheduler", None)
+    yield
+
+
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference bot's model, trained once per session unless a model with the same fingerprint exists."""

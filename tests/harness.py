@@ -86,8 +86,9 @@ def trained_model(log_dir: Path) -> Path:
     if result.returncode != 0 or not model.exists():
         raise HarnessError(f"rasa train failed ({result.returncode}):\n{_tail(log)}")
     for stale in MODEL_DIR.glob("test-*.tar.gz"):
-        if stale != model:
-            stale.unlink()
+        # A model younger than an hour may be in use by a concurrent test run on another fingerprint.
+        if stale != model and time.time() - stale.stat().st_mtime > 3600:
+            stale.unlink(missing_ok=True)
     print(f"\n[harness] trained {model.name} in {time.monotonic() - started:.0f} s")
     return model
 
@@ -160,6 +161,7 @@ class RasaStack:
     masking_store: bool = True
     action_endpoint_url: Optional[str] = None  # e.g. a RecordingProxy in front of the action server
     channel_path: str = "guard"
+    callback_url: Optional[str] = None  # where GuardedCallbackInput pushes replies (e.g. a CallbackRecorder)
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
 
@@ -189,6 +191,18 @@ class RasaStack:
         )
         return path
 
+    def credentials_file(self) -> Path:
+        """The reference credentials.yml, with the callback channel pointed at ``callback_url`` when given."""
+        if self.callback_url is None:
+            return ROOT / "credentials.yml"
+        import yaml
+
+        credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
+        credentials.setdefault("plugin.server.channel.GuardedCallbackInput", {})["url"] = self.callback_url
+        path = self.workdir / "credentials.yml"
+        path.write_text(yaml.safe_dump(credentials))
+        return path
+
     def __enter__(self) -> "RasaStack":
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = subprocess_env(
@@ -206,7 +220,7 @@ class RasaStack:
         )
         rasa_args = [RASA, "run", "--model", str(self.model), "--port", str(self.rasa_port),
                      "--interface", "127.0.0.1", "--endpoints", str(self.endpoints_file()),
-                     "--credentials", str(ROOT / "credentials.yml")]
+                     "--credentials", str(self.credentials_file())]
         if self.enable_api:
             rasa_args.append("--enable-api")
         if self.auth_token:
@@ -228,6 +242,19 @@ class RasaStack:
         for server in (getattr(self, "rasa", None), getattr(self, "actions", None)):
             if server is not None:
                 server.stop()
+
+    def restart_rasa(self) -> None:
+        """Stop and start `rasa run` on the same tracker store and state (in-memory reminders are lost)."""
+        self.rasa.stop()
+        self.rasa = ServerProcess("rasa run", self.rasa.args, self.workdir / "rasa-restarted.log", self.rasa.env)
+        self.rasa.start()
+        self.rasa.wait_until(f"{self.url}/webhooks/{self.channel_path}/", timeout_s=180)
+
+    def post(self, payload: dict, headers: Optional[Dict[str, str]] = None, path: Optional[str] = None) -> requests.Response:
+        """POST a raw payload to a channel webhook (default: the guard channel), without raising on refusals."""
+        return requests.post(
+            f"{self.url}/webhooks/{path or self.channel_path}/webhook", json=payload, headers=headers or {}, timeout=30
+        )
 
     def send(self, sender: str, text: str, timeout_s: float = 30) -> List[dict]:
         """Chat over the REST webhook as a customer would; returns the bot's messages."""

@@ -8,5 +8,21 @@ from plugin.policy.guard import install_log_redaction
 install_log_redaction()  # before any action logs: the action server's log lines are masked too
 
 from plugin.actions.handoff import ActionHandoff  # noqa: E402
+from plugin.actions.resolve import ActionResolveConversation  # noqa: E402
+from plugin.actions.admin import (  # noqa: E402
+    ActionAdminCommand,
+    ActionAdminConfirm,
+    ActionAdminLogin,
+    ActionAdminVerify,
+)
+from plugin.actions.session import (  # noqa: E402
+    ActionGuardTurn,
+    ActionIdleTimeout,
+    ActionIdleWarning,
+    ActionSessionStart,
+)
 
-__all__ = ["ActionHandoff"]
+__all__ = [
+    "ActionHandoff", "ActionResolveConversation", "ActionAdminLogin", "ActionAdminVerify", "ActionAdminCommand",
+    "ActionAdminConfirm", "ActionSessionStart", "ActionGuardTurn", "ActionIdleWarning", "ActionIdleTimeout",
+]

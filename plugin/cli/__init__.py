@@ -15,6 +15,8 @@ COMMAND_MODULES: List[str] = [
     "plugin.cli.audit_cmd",
     "plugin.cli.staff_cmd",
     "plugin.cli.token_cmd",
+    "plugin.cli.redact_cmd",
+    "plugin.cli.reveal_cmd",
 ]
 
 

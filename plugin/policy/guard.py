@@ -7,6 +7,7 @@ every process within the settings poll interval (``LiveSettings``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 GLOBAL_SCOPE = ""
 ENTITY_EXTRACTOR = "PIIMasker"
 STATE_RETRY_SECONDS = 30.0
+LOG_CACHE_MIN_CHARS = 200
+LOG_CACHE_ENTRIES = 4096
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,12 @@ class Guard:
         self._clock = clock
         self._lock = threading.RLock()
         self._file_settings: Dict[str, Settings] = {}
+        self._log_cache: Dict[bytes, str] = {}
+        self._log_engine: Optional[Engine] = None
         self._engines: Dict[str, Tuple[Settings, Engine]] = {}
         self._state: Optional[PluginState] = None
         self._state_failed_at: Optional[float] = None
+        self._admin_conversations: Any = None  # AdminConversations, opened on first use
 
     # -- state ------------------------------------------------------------------------------------------------------
 
@@ -151,8 +157,24 @@ class Guard:
         return self.engine(channel).mask(text, view).text
 
     def mask_log(self, text: str) -> str:
-        """The ``log`` view of the global scope: what any log line may contain."""
-        return self.engine().mask(text, "log").text
+        """The ``log`` view of the global scope: what any log line may contain.
+
+        Rasa at DEBUG repeats long, identical lines (dialogue states, predictions) many times per message; masked
+        lines are cached by a digest of the raw line, so the cache never holds raw text.
+        """
+        engine = self.engine()
+        if len(text) < LOG_CACHE_MIN_CHARS:
+            return engine.mask(text, "log").text
+        if engine is not self._log_engine:  # settings changed: earlier renderings no longer apply
+            self._log_cache, self._log_engine = {}, engine
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        masked = self._log_cache.get(key)
+        if masked is None:
+            masked = engine.mask(text, "log").text
+            if len(self._log_cache) >= LOG_CACHE_ENTRIES:
+                self._log_cache.pop(next(iter(self._log_cache)))
+            self._log_cache[key] = masked
+        return masked
 
     def protect(
         self,
@@ -203,6 +225,26 @@ class Guard:
         except Exception as error:  # noqa: BLE001 - fail closed: the raw value is never the fallback
             logger.error("vault unavailable (%s); the %s value keeps no original", type(error).__name__, pii_type)
             return f"#{pii_type}#"
+
+    def awaiting_code(self, conversation_id: Optional[str]) -> bool:
+        """True while the admin chat awaits an OTP from this conversation (then ``protect(..., awaiting_code=True)``).
+
+        If the state cannot be read the answer is True: masking one number too many is the safe mistake.
+        """
+        if not conversation_id:
+            return False
+        try:
+            if self._admin_conversations is None:
+                from plugin.storage.admin_conversations import AdminConversations
+
+                if self._live() is None:  # state unavailable; retried every STATE_RETRY_SECONDS
+                    return True
+
+                self._admin_conversations = AdminConversations(self.state.db)
+            return self._admin_conversations.awaiting_code(conversation_id) is not None
+        except Exception as error:  # noqa: BLE001 - fail closed
+            logger.error("cannot read OTP requests (%s); treating codes as expected", type(error).__name__)
+            return True
 
     def event_rules(self, channel: Optional[str] = None) -> EventMaskingRules:
         """How events of a conversation on ``channel`` are masked for storage and the event broker."""

@@ -56,26 +56,15 @@ class _RedactingFactory:
 
 
 def mask_log_text(message: str, mask: Masker) -> str:
-    """Mask a log line; JSON lines (Rasa's structlog renderer) are masked value by value so escapes can't hide PII."""
+    """Mask a log line in one engine call. JSON lines (Rasa's structlog renderer) escape non-ASCII as ``\\uXXXX``,
+    which could hide an address or name from the engine: those are decoded and re-encoded without escapes first."""
     stripped = message.strip()
-    if stripped.startswith("{") and stripped.endswith("}"):
+    if "\\u" in stripped and stripped.startswith("{") and stripped.endswith("}"):
         try:
-            data = json.loads(stripped)
+            message = json.dumps(json.loads(stripped), ensure_ascii=False)
         except ValueError:
-            return mask(message)
-        return json.dumps(mask_values(data, mask), ensure_ascii=False)
+            pass
     return mask(message)
-
-
-def mask_values(value: Any, mask: Masker) -> Any:
-    """Mask every string inside nested dicts/lists (keys included: Rasa logs slot names and texts as keys too)."""
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, dict):
-        return {mask(str(k)): mask_values(v, mask) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_values(v, mask) for v in value]
-    return value
 
 
 def install(mask: Masker, fallback: Masker) -> None:

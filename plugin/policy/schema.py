@@ -117,6 +117,9 @@ class MaskingSettings:
 class RedactionSettings:
     trigger: str = setting("off", choices=("off", "upon_resolve", "time_based"), doc="when stored transcripts are finally masked")
     hours: int = setting(24, minimum=12, maximum=72, doc="hours after creation for the time_based trigger")
+    scheduler_interval_minutes: int = setting(
+        0, minimum=0, maximum=1440, doc="run the redaction job inside rasa run every N minutes (0 = off: cron `python -m plugin redact`)"
+    )
 
 
 @dataclass(frozen=True)

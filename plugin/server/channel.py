@@ -9,18 +9,27 @@ Clients post ``{"sender": ..., "message": ..., "metadata": {...}}`` to ``/webhoo
 Rasa's ``rest`` channel. The text Rasa stores, logs and sends to the action server is the ``storage`` rendering; the
 NLU rendering and the PII entities (values: vault tokens) travel in ``metadata["rasa_guard"]`` to ``PIIMasker``.
 The channel name is ours, never the client's, and any client-supplied ``rasa_guard`` metadata is dropped.
+
+Access control runs first on every route (``plugin.server.access``): API IP allowlist (403), API tokens (401), the
+content filter for uploads and links; ``GuardedCallbackInput`` is the same channel for clients that get replies (and
+the idle reminders' warnings) pushed to a callback URL.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from rasa.core.channels.callback import CallbackOutput
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.utils.endpoints import EndpointConfig
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from plugin.policy.event_masking import GUARD_METADATA_KEY, mask_event
 from plugin.policy.guard import Guard, ProtectedText, current_guard
+from plugin.server.access import AccessGate
 
 ALLOWED_CREDENTIALS = ("channel",)
 
@@ -39,6 +48,7 @@ class GuardedRestInput(RestInput):
     def __init__(self, channel: Text = "rest", guard: Optional[Guard] = None) -> None:
         self.channel = channel
         self._guard = guard
+        self._gate: Optional[AccessGate] = None
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedRestInput":
@@ -60,7 +70,11 @@ class GuardedRestInput(RestInput):
             text = request.json.get("message") if isinstance(request.json, dict) else None
             sender = request.json.get("sender") if isinstance(request.json, dict) else None
             request.ctx.rasa_guard = (
-                self.guard.protect(text, self.channel, conversation_id=str(sender)) if isinstance(text, str) else None
+                self.guard.protect(
+                    text, self.channel, conversation_id=str(sender), awaiting_code=self.guard.awaiting_code(str(sender))
+                )
+                if isinstance(text, str)
+                else None
             )
         return request.ctx.rasa_guard
 
@@ -73,7 +87,88 @@ class GuardedRestInput(RestInput):
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         client = request.json.get("metadata") if isinstance(request.json, dict) else None
-        return guarded_metadata(self.guard, self.channel, self._protected(request), client)
+        metadata = guarded_metadata(self.guard, self.channel, self._protected(request), client)
+        metadata[GUARD_METADATA_KEY].update(getattr(request.ctx, "rasa_guard_access", {}))  # set by _enforce_access
+        return metadata
+
+    # -- access control (plugin.server.access): every route of the channel, before Rasa sees anything ------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        blueprint.middleware("request")(self._enforce_access)  # decorator form: sanic 21.12 ignores bound methods otherwise
+        return blueprint
+
+    async def _enforce_access(self, request: Request) -> Optional[HTTPResponse]:
+        """403 for a disallowed address, 401 without a valid token, a bot-style refusal for a disallowed upload or
+        link (nothing stored); otherwise the client context is kept for ``get_metadata``."""
+        if self._gate is None:
+            self._gate = AccessGate(self.guard, self.channel)
+        payload = request.json if request.method == "POST" and _is_json(request) else None
+        decision = self._gate.decide(request.ip, request.headers, payload)
+        if not decision.allowed:
+            return response.json(decision.body, status=decision.status)
+        request.ctx.rasa_guard_access = decision.context
+        return None
+
+
+def _is_json(request: Request) -> bool:
+    try:
+        return isinstance(request.json, dict)
+    except Exception:  # noqa: BLE001 - a malformed body is Rasa's 400, after the IP and token checks
+        return False
+
+
+class GuardedCallbackInput(GuardedRestInput):
+    """The guarded channel for clients that receive replies by callback (``/webhooks/guard_callback/webhook``):
+    the bot's answers, and the idle warning and timeout that reminders push later, are POSTed to ``url``.
+
+    credentials.yml::
+
+        plugin.server.channel.GuardedCallbackInput:
+          channel: rest
+          url: "https://chat-frontend.example/bot"
+    """
+
+    @classmethod
+    def name(cls) -> Text:
+        return "guard_callback"
+
+    def __init__(self, channel: Text = "rest", url: Optional[Text] = None, guard: Optional[Guard] = None) -> None:
+        super().__init__(channel, guard)
+        if not url:
+            raise ChannelConfigError(f"{type(self).__name__} needs the callback 'url' in credentials.yml")
+        self.callback_endpoint = EndpointConfig(url=url)
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedCallbackInput":
+        credentials = credentials or {}
+        unknown = sorted(set(credentials) - {"channel", "url"})
+        if unknown:
+            raise ChannelConfigError(f"unknown option(s) {', '.join(unknown)} for {cls.__name__}; allowed: channel, url")
+        return cls(channel=str(credentials.get("channel", "rest")), url=credentials.get("url"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        callback_webhook = Blueprint(f"guarded_callback_webhook_{type(self).__name__}", __name__)
+
+        @callback_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @callback_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            await on_new_message(
+                UserMessage(
+                    self._extract_message(request),
+                    CallbackOutput(self.callback_endpoint),
+                    await self._extract_sender(request),
+                    input_channel=self._extract_input_channel(request),
+                    metadata=self.get_metadata(request),
+                )
+            )
+            return response.text("success")
+
+        callback_webhook.middleware("request")(self._enforce_access)
+        return callback_webhook
 
 
 def guarded_metadata(
@@ -87,6 +182,8 @@ def guarded_metadata(
     guard_data: Dict[Text, Any] = {"channel": channel}
     if protected is not None:
         guard_data.update(nlu_text=protected.nlu_text, entities=[dict(e) for e in protected.entities])
+        if protected.original_token is not None:
+            guard_data["original"] = protected.original_token  # deferred redaction: the vault keeps it until the trigger
     metadata[GUARD_METADATA_KEY] = guard_data
     return metadata
 
@@ -102,7 +199,7 @@ def protected_user_message(
     """The ``UserMessage`` this channel would hand Rasa: use it with ``agent.handle_message`` in-process, so that
     the action server and the tracker never receive the raw text there either."""
     guard = guard or current_guard()
-    protected = guard.protect(text, channel, conversation_id=sender_id)
+    protected = guard.protect(text, channel, conversation_id=sender_id, awaiting_code=guard.awaiting_code(sender_id))
     return UserMessage(
         protected.storage_text,
         output_channel,

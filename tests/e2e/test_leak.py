@@ -26,6 +26,9 @@ from tests import harness
 pytestmark = pytest.mark.e2e
 
 CONVERSATIONS = int(os.environ.get("RASA_GUARD_LEAK_CONVERSATIONS", "200"))
+# Turns of a generated conversation are joined in groups, so that each message carries several PII values and a
+# conversation with every PII type takes a handful of messages (the byte scan is per value, not per message).
+TURNS_PER_MESSAGE = 8
 HANDOFF = "I want to talk to a human agent"  # every conversation ends in a custom action: the tracker goes out
 # Values shorter than this (a 4-digit PIN, a 5-digit postcode) occur by chance in timestamps and ids; they are still
 # masked (unit tests check that), but a byte search for them proves nothing.
@@ -49,6 +52,12 @@ class ScanReport:
 
 def conversations() -> List[List[Sample]]:
     return generate_conversations(seed=2026, n=CONVERSATIONS, options=CorpusOptions())
+
+
+def messages(turns: List[Sample]) -> List[str]:
+    """The customer's messages of one conversation, ending in a hand-off (a custom action: the tracker goes out)."""
+    texts = [s.text for s in turns]
+    return [" ".join(texts[i : i + TURNS_PER_MESSAGE]) for i in range(0, len(texts), TURNS_PER_MESSAGE)] + [HANDOFF]
 
 
 def build_needles(convs: Iterable[List[Sample]]) -> Needles:
@@ -150,7 +159,7 @@ def test_no_pii_leaks_in_process(trained_model: Path, tmp_path: Path, capsys: py
             async def run_all() -> None:
                 for index, turns in enumerate(convs):
                     sender = f"inproc-{index}-{uuid.uuid4().hex[:6]}"
-                    for text in [s.text for s in turns] + [HANDOFF]:
+                    for text in messages(turns):
                         await agent.handle_message(protected_user_message(text, sender, CollectingOutputChannel()))
 
             loop.run_until_complete(run_all())
@@ -180,7 +189,7 @@ def test_no_pii_leaks_over_http(trained_model: Path, tmp_path: Path, capsys: pyt
 
             def chat(index: int) -> int:
                 sender = f"http-{index}-{uuid.uuid4().hex[:6]}"
-                for text in [s.text for s in convs[index]] + [HANDOFF]:
+                for text in messages(convs[index]):
                     stack.send(sender, text, timeout_s=120)
                 return index
 
