@@ -39,7 +39,9 @@ def find_pin_codes(scan: Scan) -> Iterator[Span]:
         return
     for match in finditer(_CODE, scan, scan.digit_start(0)):
         start = match.start()
-        if search(_NOT_A_PIN_BEFORE, scan, max(0, start - 25), start) is not None:
+        # "order 12345678" is no PIN, but "bestelling. pukcode 18669615" is: a PIN word right before the code wins.
+        named = search(PIN_CONTEXT, scan, max(0, start - 12), start) is not None
+        if not named and search(_NOT_A_PIN_BEFORE, scan, max(0, start - 25), start) is not None:
             continue
         if has_word_near(PIN_CONTEXT, scan, start, match.end(), 30, 20):
             yield make_span(match.start(), match.end(), "pin_puk")

@@ -26,8 +26,8 @@ from tests import harness
 pytestmark = pytest.mark.e2e
 
 CONVERSATIONS = int(os.environ.get("RASA_GUARD_LEAK_CONVERSATIONS", "200"))
-# Turns of a generated conversation are joined in groups, so that each message carries several PII values and a
-# conversation with every PII type takes a handful of messages (the byte scan is per value, not per message).
+# Turns of a generated conversation are joined in groups, one per line, so that each message carries several PII
+# values and a conversation with every PII type takes a handful of messages (the byte scan is per value).
 TURNS_PER_MESSAGE = 8
 HANDOFF = "I want to talk to a human agent"  # every conversation ends in a custom action: the tracker goes out
 # Values shorter than this (a 4-digit PIN, a 5-digit postcode) occur by chance in timestamps and ids; they are still
@@ -57,7 +57,7 @@ def conversations() -> List[List[Sample]]:
 def messages(turns: List[Sample]) -> List[str]:
     """The customer's messages of one conversation, ending in a hand-off (a custom action: the tracker goes out)."""
     texts = [s.text for s in turns]
-    return [" ".join(texts[i : i + TURNS_PER_MESSAGE]) for i in range(0, len(texts), TURNS_PER_MESSAGE)] + [HANDOFF]
+    return ["\n".join(texts[i : i + TURNS_PER_MESSAGE]) for i in range(0, len(texts), TURNS_PER_MESSAGE)] + [HANDOFF]
 
 
 def build_needles(convs: Iterable[List[Sample]]) -> Needles:

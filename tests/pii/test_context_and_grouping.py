@@ -168,3 +168,11 @@ def test_versions_are_not_dates(engine, text):
 
 def test_dotted_date_without_release_word_is_a_date(engine):
     assert found(engine, "geboren am 2.7.19 in Berlin") == [("date", "2.7.19")]
+
+
+def test_a_pin_word_right_before_the_code_beats_an_order_word_further_back() -> None:
+    from plugin.pii import build_engine
+
+    engine = build_engine()
+    assert engine.mask("ik heb een vraag over mijn bestelling. pukcode 18669615", "storage").text.endswith("pukcode #pinpuknr#")
+    assert engine.mask("bestelnummer 12345678", "storage").text == "bestelnummer 12345678"
