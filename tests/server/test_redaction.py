@@ -384,7 +384,9 @@ def test_the_resolve_action_marks_the_conversation_and_the_job_redacts_it(bed: B
     tracker = Tracker.from_dict({"sender_id": sender, "slots": {}, "latest_message": {}, "events": [
         {"event": "user", "text": "my issue is solved", "input_channel": "rest"}]})
     dispatcher = CollectingDispatcher()
-    assert asyncio.run(ActionResolveConversation().run(dispatcher, tracker, {})) == []
+    events = asyncio.run(ActionResolveConversation().run(dispatcher, tracker, {}))
+    # session.disconnect_after_resolve (default on): idle reminders cancelled, then a new session (slots cleared)
+    assert [e["event"] for e in events] == ["cancel_reminder", "cancel_reminder", "session_started"]
     assert dispatcher.messages[0]["response"] == "utter_resolved"
     assert asyncio.run(bed.job().run()).conversations == 1
     assert not TOKEN_RE.search("".join(d for _, d in bed.rows(sender)))
