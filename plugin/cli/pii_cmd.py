@@ -13,13 +13,10 @@ import sys
 from typing import Any, Callable, Dict, Optional, TextIO
 
 from plugin.cli import CommandError
-from plugin.pii import Engine, PIIConfigError, build_engine
+from plugin.pii import VIEWS, Engine, PIIConfigError, build_engine
 from plugin.policy.masking import engine_config
 from plugin.policy.settings import load_privacy_config, resolve
 from plugin.policy.validation import SettingsError
-
-VIEW_CHOICES = ("nlu", "agent", "storage", "log")
-
 
 def register(subparsers: Any) -> None:
     detect = subparsers.add_parser("detect", help="JSON Lines in, detected PII spans out")
@@ -28,7 +25,7 @@ def register(subparsers: Any) -> None:
 
     mask = subparsers.add_parser("mask", help="JSON Lines in, masked text out")
     _common(mask)
-    mask.add_argument("--view", choices=VIEW_CHOICES, default="storage", help="rendering to produce (default: storage)")
+    mask.add_argument("--view", choices=VIEWS, default="storage", help="rendering to produce (default: storage)")
     mask.set_defaults(func=_mask)
 
 

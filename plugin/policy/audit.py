@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, List, Optional, TextIO, Tuple
 
 from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from plugin.storage.db import StateDB, metadata

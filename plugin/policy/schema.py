@@ -9,27 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
-# The PII types of the engine's built-in catalogue; ``masking.types`` and ``masking.strategies`` are keyed by them.
-PII_TYPES: Tuple[str, ...] = (
-    "credit_card",
-    "iban",
-    "email",
-    "phone",
-    "ip_address",
-    "date",
-    "currency",
-    "sim_number",
-    "pin_puk",
-    "bsn",
-    "passport",
-    "ssn",
-    "vat_number",
-    "postal_code",
-    "street_address",
-    "long_number",
-)
-VIEWS: Tuple[str, ...] = ("nlu", "agent", "storage", "log")
-STRATEGIES: Tuple[str, ...] = ("tag", "redact", "card_last4", "email_domain", "phone_last4", "hash", "token")
+from plugin.pii import BUILTIN_TYPES
+from plugin.pii import VIEWS as ENGINE_VIEWS
+from plugin.pii.config import STRATEGY_NAMES
+
+# Keyed by the engine's own tables, so a type, view or strategy added to the engine is a valid setting at once.
+PII_TYPES: Tuple[str, ...] = BUILTIN_TYPES
+VIEWS: Tuple[str, ...] = ENGINE_VIEWS
+STRATEGIES: Tuple[str, ...] = STRATEGY_NAMES
 ROLES: Tuple[str, ...] = ("admin", "supervisor", "agent")
 # Groups an admin can change through the chat; ``storage`` is deliberately absent (deployment, not policy).
 EDITABLE_GROUPS: Tuple[str, ...] = ("masking", "redaction", "blacklist", "session", "access", "roles", "admin")

@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from plugin.actions.blacklist import NOTICE_KEY
 from plugin.actions.session import ActionGuardTurn, ActionSessionStart
 from plugin.policy.guard import current_guard
-from plugin.policy.settings import parse_privacy_config
 from tests.actions.guard_fixtures import action, now, tracker, use_settings, user  # noqa: F401
 
 BLOCKED = "+442079460018"  # Ofcom drama-range London number: blocked by the +44 country code
