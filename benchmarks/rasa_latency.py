@@ -6,9 +6,10 @@ Two in-process Rasa agents answer the same generated chat messages (mostly witho
 alternating message by message so both see the same machine load:
 - *plain*: the bot's config without ``PIIMasker`` and ``GuardTurnPolicy``, Rasa's own SQL tracker store (SQLite),
   messages as typed;
-- *guarded*: the bot as shipped: ``PIIMasker`` first, ``GuardTurnPolicy`` (one ``action_guard_turn`` call to the
-  action server per message: blacklist check, idle reminders), ``MaskingTrackerStore`` around the same kind of SQL
-  store, and each message masked by the plugin's channel path (``protected_user_message``, vault writes included).
+- *guarded*: the bot as shipped: ``PIIMasker`` first, ``GuardTurnPolicy`` (blacklist and idle-expiry check per
+  message, in the Rasa process), ``MaskingTrackerStore`` around the same kind of SQL store, and each message handled
+  as the guarded channel does: masked (``protected_user_message``, vault writes included) and its idle timers
+  restarted (``restart_idle_timers``) before the agent gets it.
 Both use the same real action server. Each agent keeps its own conversations, a new one every 10 messages.
 Prints median and p99 per message and the overhead of the plugin; target: at most +3 % on the median.
 """
@@ -75,7 +76,9 @@ def main(argv: Any = None) -> int:
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.utils import AvailableEndpoints
 
+    from plugin.policy.guard import current_guard
     from plugin.server.channel import protected_user_message
+    from plugin.server.idle_timers import restart_idle_timers
 
     stack = harness.RasaStack(model=guarded_model, workdir=workdir)
     actions = harness.ServerProcess(
@@ -108,7 +111,10 @@ def main(argv: Any = None) -> int:
             if kind == "plain":
                 await plain_agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender))
             else:
-                await guarded_agent.handle_message(protected_user_message(text, sender, CollectingOutputChannel()))
+                message = protected_user_message(text, sender, CollectingOutputChannel())
+                settings = current_guard().settings(message.input_channel)
+                await restart_idle_timers(lambda: guarded_agent.processor, sender, message.output_channel, settings)
+                await guarded_agent.handle_message(message)
             return time.perf_counter() - started
 
         for index, text in enumerate(messages):

@@ -1,6 +1,6 @@
 """Blacklist enforcement in actions: who the sender is, whether an entry blocks them, and the one refusal they get.
 
-``action_session_start`` and ``action_guard_turn`` (see ``plugin.actions.session``) both call ``blocked_turn``; the
+``action_session_start`` and ``action_guard_turn`` (see ``plugin.actions.session``) both call ``find_block``; the
 refusal is sent once (until the sender has a normal turn again), the block is audited with the sender masked, and
 the blocked message is reverted so no NLU result, slot or other action follows from it.
 """
@@ -8,16 +8,16 @@ the blocked message is reverted so no NLU result, slot or other action follows f
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import BotUttered
 
 from plugin.policy.audit import REFUSED
-from plugin.policy.blacklist import Blacklist, BlacklistEntry, SenderIdentity, identity_from_sender, mask_identity
+from plugin.policy.blacklist import Block, mask_identity
+from plugin.policy.blacklist import find_block as find_sender_block
 from plugin.policy.guard import current_guard
-from plugin.policy.schema import BlacklistSettings, Settings
+from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -27,49 +27,9 @@ BLOCKED_NOTICE = "blacklist"
 _BLOCK_TURN_ACTIONS = frozenset({"action_listen", "action_session_start", "action_guard_turn"})
 
 
-@dataclass(frozen=True)
-class Block:
-    """A sender blocked by one entry; ``identity`` holds raw values and is never shown unmasked."""
-
-    entry: BlacklistEntry
-    identity: SenderIdentity = field(repr=False)
-
-
-_lists: Dict[BlacklistSettings, Blacklist] = {}
-
-
-def _blacklist(settings: Settings) -> Blacklist:
-    """The parsed list, kept while the blacklist settings stay equal (they change only through a new version)."""
-    found = _lists.get(settings.blacklist)
-    if found is None:
-        _lists.clear()
-        found = _lists[settings.blacklist] = Blacklist.from_settings(settings.blacklist)
-    return found
-
-
-def sender_identity(tracker: Tracker, channel: Optional[str], settings: Settings, verified: Mapping[str, Any]) -> SenderIdentity:
-    """The sender as the channel knows them; ``verified`` is the guarded channel's metadata (phone/e-mail it proved)."""
-    return identity_from_sender(
-        channel or "",
-        tracker.sender_id,
-        settings.blacklist.default_region,
-        phone=verified.get("verified_phone") or None,
-        email=verified.get("verified_email") or None,
-    )
-
-
 def find_block(tracker: Tracker, channel: Optional[str], settings: Settings, verified: Mapping[str, Any]) -> Optional[Block]:
-    """The entry that blocks this conversation's sender, or None. An unreadable stored list blocks nobody but is logged."""
-    try:
-        blacklist = _blacklist(settings)
-    except ValueError as error:
-        logger.error("rasa-guard: the blacklist cannot be read (%s); no sender is blocked", error)
-        return None
-    if not len(blacklist):
-        return None
-    identity = sender_identity(tracker, channel, settings, verified)
-    entry = blacklist.match(identity)
-    return Block(entry, identity) if entry is not None else None
+    """The entry that blocks this conversation's sender, or None (the same decision ``GuardTurnPolicy`` makes)."""
+    return find_sender_block(settings.blacklist, channel, tracker.sender_id, verified)
 
 
 def already_refused(events: Sequence[Mapping[str, Any]]) -> bool:

@@ -8,8 +8,7 @@ without it (reminders, other channels) get an empty mapping: callers must treat 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from rasa_sdk import Tracker
 
@@ -68,29 +67,9 @@ def channel_of(tracker: Tracker) -> Optional[str]:
     return str(guarded or tracker.get_latest_input_channel() or "") or None
 
 
-_fresh_lock = threading.Lock()
-_fresh: Dict[Tuple[int, int, str], Settings] = {}
-
-
 def fresh_settings(channel: Optional[str]) -> Settings:
-    """Settings in force for ``channel`` as of this instant (one version read), not up to a poll interval behind:
-    a blacklist entry added in the admin chat applies to the very next message."""
-    guard = current_guard()
-    try:
-        store = guard.state.settings_store
-        key = (id(guard), store.version(), channel or "")
-        with _fresh_lock:
-            found = _fresh.get(key)
-        if found is None:
-            found = store.snapshot().resolve(guard.config, channel or None)
-            with _fresh_lock:
-                if any(cached[:2] != key[:2] for cached in _fresh):
-                    _fresh.clear()
-                _fresh[key] = found
-        return found
-    except Exception as error:  # noqa: BLE001 - state unreachable: the guard's own fallback (file settings) applies
-        logger.error("rasa-guard: fresh settings unavailable (%s); using the cached settings", type(error).__name__)
-        return guard.settings(channel)
+    """Settings in force for ``channel`` as of this instant: an admin's change applies to the very next message."""
+    return current_guard().settings_now(channel)
 
 
 def current_session(events: List[Mapping[str, Any]]) -> List[Mapping[str, Any]]:

@@ -1,12 +1,14 @@
 """Session guard actions: blacklist at session start and on every turn, idle warning and idle timeout.
 
-How "every turn" works in Rasa 3.6: ``plugin.server.turn_policy.GuardTurnPolicy`` predicts ``action_guard_turn`` first
-after each customer message. It reverts its own ``ActionExecuted``, so rules and stories are unaffected and no flow
-has to name it. Reminders (``EXTERNAL_idle_warning`` / ``EXTERNAL_idle_timeout``, one pair per conversation, named
-after it so each turn replaces the previous pair) reach ``action_idle_warning`` / ``action_idle_timeout`` through the
-rules in ``data/protection.yml``. Rasa keeps reminders in memory only, so the same timeout is also found lazily: when
-a customer message arrives after the idle timeout (counted from the last *customer* message; reminder events are not
-activity), the old session is ended exactly as the reminder would have, then the message is answered in a new one.
+How "every turn" works in Rasa 3.6 without a round trip per message: ``plugin.server.turn_policy.GuardTurnPolicy``
+makes the blacklist and idle-expiry decision inside the Rasa server and predicts ``action_guard_turn`` only when there
+is something to do (a blocked sender, a session that expired while no timer was running). That action reverts its own
+``ActionExecuted``, so rules and stories are unaffected. The idle timers themselves (``EXTERNAL_idle_warning`` /
+``EXTERNAL_idle_timeout``, one pair per conversation) are restarted by the guarded channels on every customer message
+(``plugin.server.idle_timers``) and reach ``action_idle_warning`` / ``action_idle_timeout`` through the rules in
+``data/protection.yml``. Timers live in memory, so the same timeout is also found lazily: when a customer message
+arrives after the idle timeout (counted from the last *customer* message; reminder events are not activity), the old
+session is ended exactly as the timer would have, then the message is answered in a new one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -24,7 +25,6 @@ from rasa_sdk.events import (
     BotUttered,
     FollowupAction,
     ReminderCancelled,
-    ReminderScheduled,
     SessionStarted,
     UserUtteranceReverted,
 )
@@ -42,22 +42,15 @@ from plugin.actions.context import (
 )
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
-from plugin.policy.idle import InvalidIdleTimers, plan_idle_timers, session_expired
+from plugin.policy.idle import InvalidIdleTimers, plan_idle_timers, reminder_name, session_expired
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
 
-WARNING_INTENT = "EXTERNAL_idle_warning"
-TIMEOUT_INTENT = "EXTERNAL_idle_timeout"
 IDLE_NOTICE = "idle_timeout"
 # A reminder may fire a little early relative to event timestamps written by another process.
 CLOCK_TOLERANCE_S = 1.0
 Event = Dict[Text, Any]
-
-
-def reminder_name(kind: str, conversation_id: str) -> str:
-    """Rasa's job id is the reminder name alone, so it carries the conversation: one pair per conversation."""
-    return f"rasa_guard_idle_{kind}__{conversation_id}"
 
 
 def last_customer_message_at(events: Sequence[Mapping[str, Any]]) -> Optional[float]:
@@ -66,24 +59,6 @@ def last_customer_message_at(events: Sequence[Mapping[str, Any]]) -> Optional[fl
         if is_customer_message(event) and event.get("timestamp") is not None:
             return float(event["timestamp"])
     return None
-
-
-def idle_reminders(conversation_id: str, last_message_at: float, settings: Settings) -> List[Event]:
-    """The warning and timeout reminders for a customer message at ``last_message_at``; both replace earlier ones.
-
-    ``kill_on_user_message`` is off: Rasa would count the warning's own (external) message as activity and drop the
-    timeout; the actions check real silence themselves."""
-    try:
-        warning_at, timeout_at = plan_idle_timers(
-            last_message_at, settings.session.idle_timeout_seconds, settings.session.warning_lead_seconds
-        )
-    except InvalidIdleTimers as error:
-        logger.error("rasa-guard: idle reminders not scheduled: %s", error)
-        return []
-    return [
-        ReminderScheduled(WARNING_INTENT, _utc(warning_at), name=reminder_name("warning", conversation_id), kill_on_user_message=False),
-        ReminderScheduled(TIMEOUT_INTENT, _utc(timeout_at), name=reminder_name("timeout", conversation_id), kill_on_user_message=False),
-    ]
 
 
 def cancel_idle_reminders(conversation_id: str) -> List[Event]:
@@ -110,10 +85,6 @@ def end_idle_session(tracker: Tracker, channel: Optional[str], settings: Setting
     except Exception as error:  # noqa: BLE001
         logger.error("rasa-guard: an idle timeout could not be audited (%s)", type(error).__name__)
     return [BotUttered(text=settings.session.timeout_message, metadata={"rasa_guard_notice": IDLE_NOTICE}), SessionStarted()]
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 def _session_start_metadata(tracker: Tracker) -> Dict[str, Any]:
@@ -146,7 +117,8 @@ class ActionSessionStart(Action):
 
 
 class ActionGuardTurn(Action):
-    """``action_guard_turn``: run first after every customer message (``GuardTurnPolicy``); invisible to the policies."""
+    """``action_guard_turn``: run first after a customer message when ``GuardTurnPolicy`` found a block or an expired
+    session; it decides again on the action server's view (settings may have changed since), invisible to the policies."""
 
     def name(self) -> Text:
         return "action_guard_turn"
@@ -173,10 +145,9 @@ class ActionGuardTurn(Action):
         earlier = session[: max(i for i, e in enumerate(session) if e is latest)]
         last = last_customer_message_at(earlier)
         if last is not None and session_expired(last, now_at, settings.session.idle_timeout_seconds):
-            # Lazy path (reminder lost, e.g. after a restart): end the old session, then replay this message in a new
-            # one; this action runs again for the replayed message and schedules its reminders.
+            # Lazy path (timers lost, e.g. after a restart): end the old session, then replay this message in a new one.
             return [*end_idle_session(tracker, channel, settings), ActionExecuted("action_listen"), _replayed(latest)]
-        return [ActionReverted(), *idle_reminders(tracker.sender_id, now_at, settings)]
+        return [ActionReverted()]
 
 
 def _replayed(event: Mapping[str, Any]) -> Event:

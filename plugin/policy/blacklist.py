@@ -6,11 +6,14 @@ whether a sender is blocked. Entries and identities hold raw PII, so their reprs
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import phonenumbers
+
+logger = logging.getLogger(__name__)
 
 KINDS: Tuple[str, ...] = ("country_code", "phone", "email", "email_domain", "sender_id")
 
@@ -354,3 +357,45 @@ def _forms(kinds: Tuple[str, ...], region: str) -> str:
 
 def _invalid(raw: str, kinds: Tuple[str, ...], region: str) -> InvalidBlacklistEntry:
     return InvalidBlacklistEntry(f"{mask_text(raw)!r} is not a valid blacklist entry; use {_forms(kinds, region)}")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A sender blocked by one entry; ``identity`` holds raw values and is never shown unmasked."""
+
+    entry: BlacklistEntry
+    identity: SenderIdentity = field(repr=False)
+
+
+_parsed: Dict[object, Blacklist] = {}
+
+
+def blacklist_of(settings: object) -> Blacklist:
+    """The parsed list of a ``BlacklistSettings``, kept while those settings stay equal (a new version replaces it)."""
+    found = _parsed.get(settings)
+    if found is None:
+        found = Blacklist.from_settings(settings)
+        _parsed.clear()
+        _parsed[settings] = found
+    return found
+
+
+def find_block(settings: object, channel: Optional[str], sender_id: str, verified: Mapping[str, Any]) -> Optional[Block]:
+    """The entry of ``settings`` (a ``BlacklistSettings``) that blocks this sender, or None. ``verified`` is the
+    guarded channel's metadata (a phone or e-mail it proved). An unreadable stored list blocks nobody but is logged."""
+    try:
+        blacklist = blacklist_of(settings)
+    except InvalidBlacklistEntry as error:
+        logger.error("rasa-guard: the blacklist cannot be read (%s); no sender is blocked", error)
+        return None
+    if not len(blacklist):
+        return None
+    identity = identity_from_sender(
+        channel or "",
+        sender_id,
+        str(getattr(settings, "default_region", "") or ""),
+        phone=verified.get("verified_phone") or None,
+        email=verified.get("verified_email") or None,
+    )
+    entry = blacklist.match(identity)
+    return Block(entry, identity) if entry is not None else None

@@ -77,6 +77,7 @@ class Guard:
         self._log_cache: Dict[bytes, str] = {}
         self._log_engine: Optional[Engine] = None
         self._engines: Dict[str, Tuple[Settings, Engine]] = {}
+        self._settings_now: Dict[Tuple[int, str], Settings] = {}
         self._state: Optional[PluginState] = None
         self._state_failed_at: Optional[float] = None
         self._admin_conversations: Any = None  # AdminConversations, opened on first use
@@ -122,6 +123,24 @@ class Guard:
         if scope not in self._file_settings:
             self._file_settings[scope] = resolve(self.config, channel=channel or None)
         return self._file_settings[scope]
+
+    def settings_now(self, channel: Optional[str] = None) -> Settings:
+        """Settings in force for ``channel`` as of this instant (one version read), not up to a poll interval behind:
+        a blacklist entry added in the admin chat applies to the very next message."""
+        try:
+            store = self.state.settings_store
+            key = (store.version(), channel or GLOBAL_SCOPE)
+            found = self._settings_now.get(key)
+            if found is None:
+                found = store.snapshot().resolve(self.config, channel or None)
+                with self._lock:
+                    if any(cached[0] != key[0] for cached in self._settings_now):
+                        self._settings_now.clear()
+                    self._settings_now[key] = found
+            return found
+        except Exception as error:  # noqa: BLE001 - state unreachable: the polled (or file) settings apply
+            logger.error("rasa-guard: current settings unavailable (%s); using the polled settings", type(error).__name__)
+            return self.settings(channel)
 
     def _live(self) -> Optional[LiveSettings]:
         if self._state is not None:

@@ -11,6 +11,17 @@ from typing import Optional, Tuple, TypeVar, Union
 
 Instant = TypeVar("Instant", datetime, float)
 
+# The external intents the idle timers trigger; data/protection.yml maps them to action_idle_warning / _timeout.
+WARNING_INTENT = "EXTERNAL_idle_warning"
+TIMEOUT_INTENT = "EXTERNAL_idle_timeout"
+TIMER_KINDS: Tuple[Tuple[str, str], ...] = (("warning", WARNING_INTENT), ("timeout", TIMEOUT_INTENT))
+
+
+def reminder_name(kind: str, conversation_id: str) -> str:
+    """One warning and one timeout timer per conversation: the name carries the conversation, so each customer
+    message replaces the pair, and an action's ``ReminderCancelled(name=...)`` cancels it."""
+    return f"rasa_guard_idle_{kind}__{conversation_id}"
+
 
 class InvalidIdleTimers(ValueError):
     """Idle timeout and warning lead that cannot be scheduled (the warning must come before the timeout)."""

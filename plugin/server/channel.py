@@ -17,19 +17,24 @@ the idle reminders' warnings) pushed to a callback URL.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.callback import CallbackOutput
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.processor import MessageProcessor
 from rasa.utils.endpoints import EndpointConfig
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from plugin.policy.event_masking import GUARD_METADATA_KEY, mask_event
 from plugin.policy.guard import Guard, ProtectedText, current_guard
 from plugin.server.access import AccessGate
+from plugin.server.idle_timers import restart_idle_timers
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_CREDENTIALS = ("channel",)
 
@@ -49,6 +54,7 @@ class GuardedRestInput(RestInput):
         self.channel = channel
         self._guard = guard
         self._gate: Optional[AccessGate] = None
+        self._app: Optional[Sanic] = None  # the server, seen on the first request: idle timers need its agent
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedRestInput":
@@ -94,15 +100,31 @@ class GuardedRestInput(RestInput):
     # -- access control (plugin.server.access): every route of the channel, before Rasa sees anything ------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        async def handle(message: UserMessage) -> None:
+            await self._hand_to_rasa(message, on_new_message)
+
+        blueprint = super().blueprint(handle)
         blueprint.middleware("request")(self._enforce_access)  # decorator form: sanic 21.12 ignores bound methods otherwise
         return blueprint
+
+    async def _hand_to_rasa(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Every (already masked) customer message passes here: its idle timers restart, then Rasa answers it."""
+        try:
+            await restart_idle_timers(self._processor, message.sender_id, message.output_channel, self.guard.settings(self.channel))
+        except Exception as error:  # noqa: BLE001 - the message is still answered; the lazy expiry check remains
+            logger.error("rasa-guard: idle timers not restarted (%s)", type(error).__name__)
+        await on_new_message(message)
+
+    def _processor(self) -> Optional[MessageProcessor]:
+        agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+        return agent.processor if agent is not None else None
 
     async def _enforce_access(self, request: Request) -> Optional[HTTPResponse]:
         """403 for a disallowed address, 401 without a valid token, a bot-style refusal for a disallowed upload or
         link (nothing stored); otherwise the client context is kept for ``get_metadata``."""
         if self._gate is None:
             self._gate = AccessGate(self.guard, self.channel)
+        self._app = request.app
         payload = request.json if request.method == "POST" and _is_json(request) else None
         decision = self._gate.decide(request.ip, request.headers, payload)
         if not decision.allowed:
@@ -156,15 +178,14 @@ class GuardedCallbackInput(GuardedRestInput):
 
         @callback_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            await on_new_message(
-                UserMessage(
-                    self._extract_message(request),
-                    CallbackOutput(self.callback_endpoint),
-                    await self._extract_sender(request),
-                    input_channel=self._extract_input_channel(request),
-                    metadata=self.get_metadata(request),
-                )
+            message = UserMessage(
+                self._extract_message(request),
+                CallbackOutput(self.callback_endpoint),
+                await self._extract_sender(request),
+                input_channel=self._extract_input_channel(request),
+                metadata=self.get_metadata(request),
             )
+            await self._hand_to_rasa(message, on_new_message)
             return response.text("success")
 
         callback_webhook.middleware("request")(self._enforce_access)

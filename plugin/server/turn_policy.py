@@ -1,11 +1,12 @@
-"""``GuardTurnPolicy``: runs the plugin's per-turn action first after every real customer message.
+"""``GuardTurnPolicy``: the plugin's per-turn checks, decided inside the Rasa server at no extra round trip.
 
-Rasa 3.6 has no hook that runs a custom action on every turn *and* lets it schedule reminders: rules and stories would
-have to name it in every flow, and ``action_extract_slots`` drops reminder events. This policy predicts
-``action_guard_turn`` (blacklist, lazy idle check, idle reminders) with full confidence and the highest priority right
-after a customer message, once. The action reverts its own ``ActionExecuted`` (``ActionReverted``), so rules, stories
-and TED see the conversation exactly as if it had not run. Reminder-triggered (external) messages are skipped: they
-are not customer activity.
+After every real customer message it asks two questions of the live tracker: is the sender blacklisted (settings as
+of this instant, so an admin's change applies to the next message), and did the previous customer message come longer
+ago than the idle timeout (the timers are in memory and die with a restart)? Only then does it predict
+``action_guard_turn`` with full confidence and the highest priority; that action refuses or ends the old session and
+reverts its own ``ActionExecuted``, so rules, stories and TED see the conversation as if it had not run. Otherwise the
+policy abstains and the turn costs nothing more. The idle timers are restarted by the guarded channels
+(``plugin.server.idle_timers``). Reminder-triggered (external) messages are skipped: they are not customer activity.
 
 config.yml::
 
@@ -16,39 +17,93 @@ config.yml::
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from plugin.policy.blacklist import find_block
+from plugin.policy.event_masking import GUARD_METADATA_KEY
+from plugin.policy.guard import current_guard
+from plugin.policy.idle import InvalidIdleTimers, session_expired
+from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
 
 GUARD_TURN_ACTION = "action_guard_turn"
 IS_EXTERNAL = "is_external"
+EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text of reminder and trigger_intent messages
+DECISIONS_KEPT = 10_000
+
+
+def latest_customer_message(tracker: DialogueStateTracker, action_name: Text = GUARD_TURN_ACTION) -> Optional[UserUttered]:
+    """The latest real customer message, unless the guard action has already run for it (or it is a reminder's)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted) and event.action_name == action_name:
+            return None
+        if isinstance(event, UserUttered):
+            return event if is_customer_message(event) else None
+    return None
 
 
 def needs_guard_turn(tracker: DialogueStateTracker, action_name: Text = GUARD_TURN_ACTION) -> bool:
     """True when the latest real customer message has not been seen by the guard action yet."""
+    return latest_customer_message(tracker, action_name) is not None
+
+
+def is_customer_message(event: UserUttered) -> bool:
+    """Typed by the customer, not injected by a reminder or the trigger_intent API."""
+    return not (event.metadata or {}).get(IS_EXTERNAL, False) and not (event.text or "").startswith(EXTERNAL_PREFIX)
+
+
+def previous_customer_message_at(tracker: DialogueStateTracker, latest: UserUttered) -> Optional[float]:
+    """When the customer last wrote before ``latest`` in the current session (None: ``latest`` opened it)."""
+    seen_latest = False
     for event in reversed(tracker.events):
-        if isinstance(event, ActionExecuted) and event.action_name == action_name:
-            return False
-        if isinstance(event, UserUttered):
-            return not (event.metadata or {}).get(IS_EXTERNAL, False)
-    return False
+        if isinstance(event, SessionStarted):
+            return None
+        if event is latest:
+            seen_latest = True
+        elif seen_latest and isinstance(event, UserUttered) and is_customer_message(event):
+            return event.timestamp
+    return None
+
+
+def guard_turn_reason(tracker: DialogueStateTracker, latest: UserUttered, settings_now: Callable[[Optional[str]], Settings]) -> Optional[str]:
+    """Why ``action_guard_turn`` must run for ``latest`` ("blocked", "idle_expired"), or None."""
+    verified = (latest.metadata or {}).get(GUARD_METADATA_KEY)
+    verified = verified if isinstance(verified, dict) else {}
+    channel = verified.get("channel") or latest.input_channel or tracker.get_latest_input_channel()
+    settings = settings_now(channel)
+    if find_block(settings.blacklist, channel, tracker.sender_id, verified) is not None:
+        return "blocked"
+    previous = previous_customer_message_at(tracker, latest)
+    try:
+        if session_expired(previous, latest.timestamp, settings.session.idle_timeout_seconds):
+            return "idle_expired"
+    except InvalidIdleTimers as error:
+        logger.error("rasa-guard: idle expiry not checked: %s", error)
+    return None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class GuardTurnPolicy(Policy):
-    """Predicts the guard action once per customer message; above RulePolicy (priority 6) so it always goes first."""
+    """Predicts the guard action when a customer message needs it; above RulePolicy (priority 6) so it goes first."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"priority": 7, "action": GUARD_TURN_ACTION}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The policy is asked after every action of a turn; decide once per customer message.
+        self._decided: "OrderedDict[Tuple[Text, float], Optional[str]]" = OrderedDict()
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource  # nothing to learn: the decision depends on the live tracker only
@@ -62,11 +117,24 @@ class GuardTurnPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         action = self.config.get("action", GUARD_TURN_ACTION)
+        latest = latest_customer_message(tracker, action)
+        if latest is None or self._reason(tracker, latest) is None:
+            return self._prediction(probabilities)
         if action not in domain.action_names_or_texts:
             logger.error("rasa-guard: %s is not in the domain's actions; per-turn protection is off", action)
-            return self._prediction(probabilities)
-        if not needs_guard_turn(tracker, action):
             return self._prediction(probabilities)
         probabilities[domain.index_for_action(action)] = 1.0
         # A "no user" prediction outranks even RulePolicy's active-loop predictions, so forms cannot skip the guard.
         return self._prediction(probabilities, is_no_user_prediction=True)
+
+    def _reason(self, tracker: DialogueStateTracker, latest: UserUttered) -> Optional[str]:
+        key = (tracker.sender_id, latest.timestamp)
+        if key not in self._decided:
+            try:
+                self._decided[key] = guard_turn_reason(tracker, latest, current_guard().settings_now)
+            except Exception as error:  # noqa: BLE001 - fail closed: the action decides again, on its own view
+                logger.error("rasa-guard: per-turn check failed (%s); running the guard action", type(error).__name__)
+                self._decided[key] = "check_failed"
+            if len(self._decided) > DECISIONS_KEPT:
+                self._decided.popitem(last=False)
+        return self._decided[key]

@@ -1,15 +1,37 @@
-"""GuardTurnPolicy predicts the guard action once per real customer message, never for reminders."""
+"""GuardTurnPolicy decides in the Rasa server, once per real customer message, whether the guard action must run:
+only for a blacklisted sender or a session that expired while no idle timer was running; never for reminders."""
 
 from __future__ import annotations
 
-from rasa.shared.core.events import ActionExecuted, ActionReverted, UserUttered
+import time
+from typing import Any, Dict, Optional
+
+from rasa.shared.core.events import ActionExecuted, ActionReverted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from plugin.server.turn_policy import needs_guard_turn
+from plugin.policy.schema import Settings
+from plugin.policy.settings import parse_privacy_config, resolve
+from plugin.server.turn_policy import guard_turn_reason, latest_customer_message, needs_guard_turn
+
+SETTINGS = resolve(parse_privacy_config({
+    "blacklist": {"sender_ids": ["spammer-7"], "country_codes": ["+44"]},
+    "session": {"idle_timeout_seconds": 60, "warning_lead_seconds": 20},
+}))
 
 
-def tracker(*events) -> DialogueStateTracker:
-    return DialogueStateTracker.from_events("c1", [ActionExecuted("action_listen"), *events])
+def tracker(*events: Any, sender: str = "c1") -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), *events])
+
+
+def customer(text: str, at: float, channel: str = "rest", **guard: Any) -> UserUttered:
+    return UserUttered(text, {"name": "greet"}, input_channel=channel,
+                       metadata={"rasa_guard": {"channel": channel, **guard}}, timestamp=at)
+
+
+def reason(t: DialogueStateTracker, settings: Settings = SETTINGS) -> Optional[str]:
+    latest = latest_customer_message(t)
+    assert latest is not None
+    return guard_turn_reason(t, latest, lambda channel: settings)
 
 
 def test_a_customer_message_needs_the_guard_once() -> None:
@@ -22,3 +44,36 @@ def test_a_customer_message_needs_the_guard_once() -> None:
 def test_reminder_messages_and_empty_conversations_do_not() -> None:
     assert not needs_guard_turn(tracker(UserUttered.create_external("EXTERNAL_idle_warning", [])))
     assert not needs_guard_turn(tracker())
+
+
+def test_an_ordinary_turn_needs_no_action_at_all() -> None:
+    now = time.time()
+    assert reason(tracker(customer("hi", now - 30), ActionExecuted("utter_greet"), customer("thanks", now))) is None
+
+
+def test_a_blacklisted_sender_is_caught_by_id_and_by_verified_phone() -> None:
+    assert reason(tracker(customer("hi", time.time()), sender="spammer-7")) == "blocked"
+    # the guarded channel's verified phone counts; +44 is blocked as a country code
+    assert reason(tracker(customer("hi", time.time(), verified_phone="+442079460018"), sender="web-1")) == "blocked"
+    assert reason(tracker(customer("hi", time.time(), verified_phone="+31612345678"), sender="web-2")) is None
+
+
+def test_a_runtime_blacklist_change_is_seen_through_the_settings_of_this_instant() -> None:
+    t = tracker(customer("hi", time.time()), sender="newly-blocked")
+    assert reason(t) is None
+    changed = resolve(parse_privacy_config({"blacklist": {"sender_ids": ["newly-blocked"]}}))
+    assert reason(t, changed) == "blocked"
+
+
+def test_a_message_after_the_idle_timeout_finds_the_session_expired() -> None:
+    now = time.time()
+    assert reason(tracker(customer("hi", now - 61), ActionExecuted("utter_greet"), customer("back", now))) == "idle_expired"
+    assert reason(tracker(customer("hi", now - 59), ActionExecuted("utter_greet"), customer("back", now))) is None
+
+
+def test_reminder_messages_do_not_count_as_activity_and_a_new_session_starts_the_clock() -> None:
+    now = time.time()
+    warning = UserUttered.create_external("EXTERNAL_idle_warning", [])
+    warning.timestamp = now - 10
+    assert reason(tracker(customer("hi", now - 61), warning, customer("back", now))) == "idle_expired"
+    assert reason(tracker(customer("hi", now - 600), SessionStarted(), ActionExecuted("action_listen"), customer("back", now))) is None
