@@ -164,6 +164,7 @@ class RasaStack:
     callback_url: Optional[str] = None  # where GuardedCallbackInput pushes replies (e.g. a CallbackRecorder)
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
+    tracker_store_yaml: Optional[str] = None  # a whole `tracker_store:` section instead of the SQLite one
 
     @property
     def url(self) -> str:
@@ -182,7 +183,9 @@ class RasaStack:
         path.write_text(
             f"action_endpoint:\n  url: \"{self.action_endpoint_url or self.actions_url}/webhook\"\n"
             + (
-                "tracker_store:\n  type: plugin.server.tracker_store.MaskingTrackerStore\n  store:\n"
+                self.tracker_store_yaml
+                if self.tracker_store_yaml is not None
+                else "tracker_store:\n  type: plugin.server.tracker_store.MaskingTrackerStore\n  store:\n"
                 f"    type: SQL\n    dialect: sqlite\n    db: \"{self.tracker_db}\"\n"
                 if self.masking_store
                 else f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_db}\"\n"

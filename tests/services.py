@@ -1,6 +1,8 @@
-"""Real database servers for tests: a throwaway PostgreSQL cluster from the Debian packages, when installed.
+"""Real database servers for tests: a throwaway PostgreSQL cluster or Redis server from the Debian packages, when
+installed.
 
-`.ci/run` installs the `postgresql` package; on a developer machine without it the PostgreSQL variants are skipped.
+`.ci/run` installs the `postgresql` and `redis-server` packages; on a developer machine without them the variants
+that need them are skipped.
 """
 
 from __future__ import annotations
@@ -62,3 +64,48 @@ def start_postgres() -> Optional[Tuple[str, Callable[[], None]]]:
         shutil.rmtree(base, ignore_errors=True)
 
     return f"postgresql://postgres@127.0.0.1:{port}/rg_test", stop
+
+
+def start_redis() -> Optional[Tuple[str, int, Callable[[], None]]]:
+    """Start a throwaway ``redis-server`` (no persistence, its own /tmp directory) on a free loopback port; returns
+    (host, port, a function that stops it and removes its files), or None when the binary is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    import redis
+
+    base = Path(tempfile.mkdtemp(prefix="rasa-guard-redis-"))
+    host, port = "127.0.0.1", free_port()
+    log = (base / "server.log").open("w")
+    process = subprocess.Popen(
+        [binary, "--bind", host, "--port", str(port), "--dir", str(base), "--save", "", "--appendonly", "no",
+         "--daemonize", "no"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+    client = redis.Redis(host=host, port=port, socket_connect_timeout=1)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.RedisError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = (base / "server.log").read_text(errors="replace")[-2000:]
+                stop()
+                raise RuntimeError(f"throwaway redis-server did not become ready:\n{tail}")
+            time.sleep(0.1)
+        finally:
+            client.close()
+    return host, port, stop

@@ -11,7 +11,10 @@ endpoints.yml::
 
 Rasa's stores append only the events beyond those already stored (and stream those to the event broker), so the
 wrapper hands the inner store a tracker with the same number of events, each masked one for one. If the inner store
-cannot be built, construction fails: Rasa would otherwise fall back to an in-memory store with only a warning.
+cannot be built, or its server does not answer (Redis and SQL clients connect lazily), construction fails and
+`rasa run` exits: Rasa would otherwise fall back to an in-memory store with only a warning or an error per message.
+When the inner store fails later, Rasa's own fallback (``FailSafeTrackerStore``) republishes the raw tracker through
+this wrapper's ``event_broker``; that broker masks too, so the outage never sends raw events to the broker.
 """
 
 from __future__ import annotations
@@ -34,10 +37,15 @@ from plugin.policy.event_masking import mask_event
 from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
+REACHABILITY_TIMEOUT_S = 5.0
 
 
 class TrackerStoreConfigError(ValueError):
     """The ``store:`` section under the masking tracker store is missing or cannot be built."""
+
+
+class TrackerStoreUnavailableError(ConnectionError):
+    """The inner store was built but its server does not answer; the message names the server, never a password."""
 
 
 class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
@@ -53,8 +61,9 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
     ) -> None:
         inner_config = kwargs.pop(INNER_KEY, None)
         self.inner = build_inner_store(inner_config, domain, event_broker)
+        check_reachable(self.inner)
         self.guard = guard or current_guard()
-        super().__init__(domain, event_broker, **kwargs)
+        super().__init__(domain, MaskingEventBroker(event_broker, self.guard) if event_broker else None, **kwargs)
         self.redaction_scheduler = _redaction_scheduler(self.inner, self.guard)
         if self.redaction_scheduler is not None:
             self.redaction_scheduler.ensure_started()  # `rasa run` builds the store inside its event loop
@@ -91,6 +100,23 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         return masked
 
 
+class MaskingEventBroker(EventBroker):
+    """The wrapper's own broker: masks each event before publishing it (the inner store publishes already masked ones)."""
+
+    def __init__(self, inner: EventBroker, guard: Guard) -> None:
+        self.inner = inner
+        self.guard = guard
+
+    def publish(self, event: Dict[Text, Any]) -> None:
+        self.inner.publish(mask_event(event, self.guard.event_rules(event.get("input_channel"))))
+
+    def is_ready(self) -> bool:
+        return self.inner.is_ready()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 def _redaction_scheduler(inner: TrackerStore, guard: Guard) -> Optional[Any]:
     """The in-server deferred-redaction scheduler, for SQL stores (the job rewrites SQL rows only)."""
     from rasa.core.tracker_store import SQLTrackerStore
@@ -123,3 +149,49 @@ def build_inner_store(config: Any, domain: Optional[Domain], event_broker: Optio
             f"the tracker store type '{store_type}' under '{INNER_KEY}:' could not be loaded; check the module path"
         )
     return store
+
+
+def check_reachable(store: TrackerStore) -> None:
+    """Talk to the inner store's server once, so that a dead Redis or database stops `rasa run` at startup instead of
+    every conversation silently landing in Rasa's in-memory fallback."""
+    from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore
+
+    if isinstance(store, RedisTrackerStore):
+        _ping_redis(store)
+    elif isinstance(store, SQLTrackerStore):
+        _connect_sql(store)
+
+
+def _ping_redis(store: Any) -> None:
+    import redis
+
+    # A pool of its own with timeouts: the store's client has none and would hang on an unroutable host.
+    pool = store.red.connection_pool
+    options = {**pool.connection_kwargs, "socket_connect_timeout": REACHABILITY_TIMEOUT_S,
+               "socket_timeout": REACHABILITY_TIMEOUT_S}
+    probe = redis.ConnectionPool(connection_class=pool.connection_class, **options)
+    where = f"{options.get('host')}:{options.get('port')} db {options.get('db', 0)}"
+    try:
+        redis.Redis(connection_pool=probe).ping()
+    except redis.RedisError as error:
+        raise TrackerStoreUnavailableError(
+            f"the redis tracker store under '{INNER_KEY}:' does not answer at {where} ({type(error).__name__}: "
+            f"{error}); start Redis or correct url/port/db/password there"
+        ) from None
+    finally:
+        probe.disconnect()
+
+
+def _connect_sql(store: Any) -> None:
+    import sqlalchemy.exc
+
+    try:
+        with store.engine.connect():
+            pass
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise TrackerStoreUnavailableError(
+            f"the SQL tracker store under '{INNER_KEY}:' cannot be reached at "
+            f"{store.engine.url.render_as_string(hide_password=True)} ({reason}); start the database or correct "
+            "dialect/url/port/db/username/password there"
+        ) from None

@@ -3,18 +3,20 @@
 import asyncio
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
 from rasa.core.brokers.sql import SQLEventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from plugin.policy.guard import Guard
 from plugin.policy.settings import parse_privacy_config
-from plugin.server.tracker_store import MaskingTrackerStore, TrackerStoreConfigError
+from plugin.server.tracker_store import MaskingTrackerStore, TrackerStoreConfigError, TrackerStoreUnavailableError
+from tests.harness import free_port
 
 CARD = "4111 1111 1111 1111"
 IBAN = "NL91ABNA0417164300"
@@ -100,3 +102,67 @@ def test_inner_store_type_and_domain_propagation(tmp_path: Path) -> None:
     other = Domain.from_dict({"intents": ["greet"]})
     store.domain = other
     assert store.inner.domain is other
+
+
+def redis_store(host: str, port: int, **options) -> MaskingTrackerStore:
+    return MaskingTrackerStore(
+        domain=DOMAIN, guard=Guard(parse_privacy_config({})),
+        store={"type": "redis", "url": host, "port": port, "db": 1, **options},
+    )
+
+
+def test_redis_inner_store_holds_masked_events_one_for_one(redis_server) -> None:
+    import redis
+
+    host, port = redis_server
+    store = redis_store(host, port)
+    sender = f"r-{uuid.uuid4().hex[:8]}"
+    tracker = conversation(sender)
+    run(store.save(tracker))
+    raw = redis.Redis(host=host, port=port, db=1).get(f"tracker:{sender}")
+    assert CARD.encode() not in raw and IBAN.encode() not in raw and b"4111111111111111" not in raw
+    assert [e["event"] for e in json.loads(raw)["events"]] == [e.type_name for e in tracker.events]
+    retrieved = run(store.retrieve(sender))
+    assert retrieved.latest_message.text == "my card is **** **** **** 1111"
+    # The next turn appends to the stored tracker instead of merging a second copy of it.
+    retrieved.update(UserUttered(f"and {IBAN}", {"name": "inform", "confidence": 1.0}))
+    run(store.save(retrieved))
+    events = json.loads(redis.Redis(host=host, port=port, db=1).get(f"tracker:{sender}"))["events"]
+    assert len(events) == len(tracker.events) + 1 and events[-1]["text"] == "and **************4300"
+
+
+def test_refuses_to_start_when_redis_does_not_answer() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(TrackerStoreUnavailableError, match=f"does not answer at 127.0.0.1:{port} db 1") as raised:
+        redis_store("127.0.0.1", port, password="pw-never-shown")
+    assert "pw-never-shown" not in str(raised.value)
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_refuses_to_start_when_the_sql_database_cannot_be_reached(dialect: str, tmp_path: Path) -> None:
+    inner = (
+        {"url": "127.0.0.1", "port": free_port(), "db": "rasa", "username": "rasa", "password": "pw-never-shown"}
+        if dialect == "postgresql"
+        else {"db": str(tmp_path / "no-such-dir" / "tracker.db")}
+    )
+    with pytest.raises(TrackerStoreUnavailableError, match="SQL tracker store under 'store:' cannot be reached") as raised:
+        MaskingTrackerStore(
+            domain=DOMAIN, guard=Guard(parse_privacy_config({})), store={"type": "SQL", "dialect": dialect, **inner}
+        )
+    assert "pw-never-shown" not in str(raised.value)
+
+
+def test_an_inner_store_outage_publishes_only_masked_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rasa wraps the store in FailSafeTrackerStore: when a save fails it republishes the unmasked tracker through
+    # the wrapper's event broker from an in-memory fallback.
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = make_store(tmp_path, broker=broker)
+
+    async def store_down(tracker: DialogueStateTracker) -> None:
+        raise ConnectionError("inner store down")
+
+    monkeypatch.setattr(store.inner, "save", store_down)
+    run(FailSafeTrackerStore(store).save(conversation("c4")))
+    bodies = [json.loads(r[0]) for r in sqlite3.connect(tmp_path / "events.db").execute("select data from events")]
+    assert [b["text"] for b in bodies if b.get("event") == "user"] == ["my card is **** **** **** 1111"]
+    assert CARD not in json.dumps(bodies) and IBAN not in json.dumps(bodies)
