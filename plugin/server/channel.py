@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 from plugin.policy.event_masking import GUARD_METADATA_KEY, mask_event
 from plugin.policy.guard import Guard, ProtectedText, current_guard
 from plugin.server.access import AccessGate
-from plugin.server.idle_timers import restart_idle_timers
+from plugin.server.idle_timers import note_customer_message
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,36 @@ class ChannelConfigError(ValueError):
     """credentials.yml holds an option this channel does not know."""
 
 
-class GuardedRestInput(RestInput):
+class HandsToRasa:
+    """What every guarded channel does last with a customer message (already masked, access checked): the idle timers
+    note it, then Rasa answers it. ``_app`` is the server, seen on the first request: the timers need its agent."""
+
+    channel: Text
+    _app: Optional[Sanic] = None
+
+    @property
+    def guard(self) -> Guard:
+        raise NotImplementedError
+
+    async def _hand_to_rasa(
+        self, message: UserMessage, on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]]
+    ) -> None:
+        if on_new_message is None:
+            raise RuntimeError(f"{type(self).__name__} received a message before its blueprint was registered")
+        try:
+            await note_customer_message(
+                self._processor, message.sender_id, message.output_channel, lambda: self.guard.settings(self.channel)
+            )
+        except Exception as error:  # noqa: BLE001 - the message is still answered; the lazy expiry check remains
+            logger.error("rasa-guard: idle timers not noted (%s)", type(error).__name__)
+        await on_new_message(message)
+
+    def _processor(self) -> Optional[MessageProcessor]:
+        agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+        return agent.processor if agent is not None else None
+
+
+class GuardedRestInput(HandsToRasa, RestInput):
     """Rasa's REST channel with real-time masking; the route is ``/webhooks/guard/webhook``."""
 
     @classmethod
@@ -54,7 +83,6 @@ class GuardedRestInput(RestInput):
         self.channel = channel
         self._guard = guard
         self._gate: Optional[AccessGate] = None
-        self._app: Optional[Sanic] = None  # the server, seen on the first request: idle timers need its agent
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedRestInput":
@@ -76,9 +104,7 @@ class GuardedRestInput(RestInput):
             text = request.json.get("message") if isinstance(request.json, dict) else None
             sender = request.json.get("sender") if isinstance(request.json, dict) else None
             request.ctx.rasa_guard = (
-                self.guard.protect(
-                    text, self.channel, conversation_id=str(sender), awaiting_code=self.guard.awaiting_code(str(sender))
-                )
+                self.guard.protect_message(text, self.channel, conversation_id=str(sender))
                 if isinstance(text, str)
                 else None
             )
@@ -106,18 +132,6 @@ class GuardedRestInput(RestInput):
         blueprint = super().blueprint(handle)
         blueprint.middleware("request")(self._enforce_access)  # decorator form: sanic 21.12 ignores bound methods otherwise
         return blueprint
-
-    async def _hand_to_rasa(self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Every (already masked) customer message passes here: its idle timers restart, then Rasa answers it."""
-        try:
-            await restart_idle_timers(self._processor, message.sender_id, message.output_channel, self.guard.settings(self.channel))
-        except Exception as error:  # noqa: BLE001 - the message is still answered; the lazy expiry check remains
-            logger.error("rasa-guard: idle timers not restarted (%s)", type(error).__name__)
-        await on_new_message(message)
-
-    def _processor(self) -> Optional[MessageProcessor]:
-        agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
-        return agent.processor if agent is not None else None
 
     async def _enforce_access(self, request: Request) -> Optional[HTTPResponse]:
         """403 for a disallowed address, 401 without a valid token, a bot-style refusal for a disallowed upload or
@@ -220,7 +234,7 @@ def protected_user_message(
     """The ``UserMessage`` this channel would hand Rasa: use it with ``agent.handle_message`` in-process, so that
     the action server and the tracker never receive the raw text there either."""
     guard = guard or current_guard()
-    protected = guard.protect(text, channel, conversation_id=sender_id, awaiting_code=guard.awaiting_code(sender_id))
+    protected = guard.protect_message(text, channel, conversation_id=sender_id)
     return UserMessage(
         protected.storage_text,
         output_channel,
