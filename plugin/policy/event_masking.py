@@ -34,11 +34,7 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
     if kind == "user":
         _mask_key(masked, "text", rules)
         if isinstance(masked.get("parse_data"), Mapping):
-            parse_data = dict(masked["parse_data"])
-            _mask_key(parse_data, "text", rules)
-            if isinstance(parse_data.get("entities"), list):
-                parse_data["entities"] = _mask_entities(parse_data["entities"], rules)
-            masked["parse_data"] = parse_data
+            masked["parse_data"] = _mask_parse_data(masked["parse_data"], rules)
         masked["metadata"] = _mask_metadata(masked.get("metadata"), rules)
     elif kind == "bot":
         if rules.mask_bot_messages:
@@ -58,6 +54,20 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
             masked["entities"] = _mask_entities(masked["entities"], rules)
     elif kind == "reminder" and isinstance(masked.get("entities"), list):
         masked["entities"] = _mask_entities(masked["entities"], rules)
+    return masked
+
+
+def _mask_parse_data(parse_data: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, Any]:
+    """Every value, not only text and entities: Rasa copies the message metadata in, components add their own keys,
+    and a client can even choose the intent name (``/anything``)."""
+    masked: Dict[str, Any] = {}
+    for key, value in parse_data.items():
+        if key == "entities" and isinstance(value, list):
+            masked[key] = _mask_entities(value, rules)
+        elif key == "metadata":
+            masked[key] = _mask_metadata(value, rules)
+        else:
+            masked[key] = _mask_any(value, rules)
     return masked
 
 

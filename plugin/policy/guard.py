@@ -33,6 +33,7 @@ ENTITY_EXTRACTOR = "PIIMasker"
 STATE_RETRY_SECONDS = 30.0
 LOG_CACHE_MIN_CHARS = 200
 LOG_CACHE_ENTRIES = 4096
+REPEAT_CACHE_ENTRIES = 8192
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Guard:
         self._log_engine: Optional[Engine] = None
         self._engines: Dict[str, Tuple[Settings, Engine]] = {}
         self._settings_now: Dict[Tuple[int, str], Settings] = {}
+        self._repeat_cache: Dict[Tuple[bytes, str, str], str] = {}
+        self._repeat_engines: Dict[str, Engine] = {}
         self._state: Optional[PluginState] = None
         self._state_failed_at: Optional[float] = None
         self._admin_conversations: Any = None  # AdminConversations, opened on first use
@@ -175,6 +178,25 @@ class Guard:
     def mask(self, text: str, view: str, channel: Optional[str] = None) -> str:
         return self.engine(channel).mask(text, view).text
 
+    def mask_repeated(self, text: str, view: str, channel: Optional[str] = None) -> str:
+        """``mask`` for texts that come again and again (a stored event repeats its text in the parse data and the
+        metadata; intent names and bot templates recur every turn): renderings are cached by a digest of the text,
+        so the cache never holds raw text, and dropped when the scope's settings change."""
+        engine = self.engine(channel)
+        key = (hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), view, channel or GLOBAL_SCOPE)
+        with self._lock:
+            if self._repeat_engines.get(key[2]) is not engine:
+                self._repeat_cache = {k: v for k, v in self._repeat_cache.items() if k[2] != key[2]}
+                self._repeat_engines[key[2]] = engine
+            masked = self._repeat_cache.get(key)
+        if masked is None:
+            masked = engine.mask(text, view).text
+            with self._lock:
+                if len(self._repeat_cache) >= REPEAT_CACHE_ENTRIES:
+                    self._repeat_cache.pop(next(iter(self._repeat_cache)))
+                self._repeat_cache[key] = masked
+        return masked
+
     def mask_log(self, text: str) -> str:
         """The ``log`` view of the global scope: what any log line may contain.
 
@@ -237,6 +259,13 @@ class Guard:
             original = self._vault_token(text, "original_text", conversation_id, ttl)
         return ProtectedText(stored_text, nlu_text, entities, stored.timed_out or nlu.timed_out, original)
 
+    def protect_message(self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None) -> ProtectedText:
+        """``protect`` for a customer message as it arrives: numbers are taken for an OTP while the admin chat awaits
+        one from this conversation. Only a text holding a 4-8 digit number can carry a code, so only such a text costs
+        the state read (the masking of any other text is the same either way)."""
+        expects_code = _CODE.search(text) is not None and self.awaiting_code(conversation_id)
+        return self.protect(text, channel, conversation_id, awaiting_code=expects_code)
+
     def _vault_token(self, original: str, pii_type: str, conversation_id: Optional[str], ttl_seconds: int) -> str:
         """A vault token for the original; if the vault is unavailable the entity carries only the type's tag."""
         try:
@@ -265,14 +294,15 @@ class Guard:
             logger.error("cannot read OTP requests (%s); treating codes as expected", type(error).__name__)
             return True
 
-    def event_rules(self, channel: Optional[str] = None) -> EventMaskingRules:
-        """How events of a conversation on ``channel`` are masked for storage and the event broker."""
+    def event_rules(self, channel: Optional[str] = None, deferred: bool = True) -> EventMaskingRules:
+        """How events of a conversation on ``channel`` are masked for storage and the event broker. ``deferred``:
+        the destination is rewritten by the redaction job later (SQL transcripts), so it may hold the agent rendering
+        until then; anything else (brokers, other stores) gets the final rendering at once."""
         settings = self.settings(channel)
         masking = settings.masking
-        # Under deferred redaction transcripts keep the agent rendering until the redaction job rewrites them.
-        view = "agent" if settings.redaction.trigger != "off" else "storage"
+        view = "agent" if deferred and settings.redaction.trigger != "off" else "storage"
         return EventMaskingRules(
-            mask=lambda text: self.mask(text, view, channel),
+            mask=lambda text: self.mask_repeated(text, view, channel),
             is_token=is_token,
             mask_bot_messages=masking.masked_messages == "agent_and_customer",
             sensitive_slots=frozenset(masking.sensitive_slots),

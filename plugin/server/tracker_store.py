@@ -37,6 +37,7 @@ from plugin.policy.event_masking import mask_event
 from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
+STORED_MARK = "_rasa_guard_stored"  # set on event objects read from the store: already in their stored rendering
 REACHABILITY_TIMEOUT_S = 5.0
 
 
@@ -60,10 +61,12 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         **kwargs: Any,
     ) -> None:
         inner_config = kwargs.pop(INNER_KEY, None)
-        self.inner = build_inner_store(inner_config, domain, event_broker)
-        check_reachable(self.inner)
         self.guard = guard or current_guard()
-        super().__init__(domain, MaskingEventBroker(event_broker, self.guard) if event_broker else None, **kwargs)
+        # Broker output is never rewritten by deferred redaction: it always gets the final (storage) rendering.
+        broker = MaskingEventBroker(event_broker, self.guard) if event_broker else None
+        self.inner = build_inner_store(inner_config, domain, broker)
+        check_reachable(self.inner)
+        super().__init__(domain, broker, **kwargs)
         self.redaction_scheduler = _redaction_scheduler(self.inner, self.guard)
         if self.redaction_scheduler is not None:
             self.redaction_scheduler.ensure_started()  # `rasa run` builds the store inside its event loop
@@ -84,31 +87,44 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         await self.inner.save(self.masked_copy(tracker))
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        return await self.inner.retrieve(sender_id)
+        return marked_as_stored(await self.inner.retrieve(sender_id))
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
-        return await self.inner.retrieve_full_tracker(conversation_id)
+        return marked_as_stored(await self.inner.retrieve_full_tracker(conversation_id))
 
     async def keys(self) -> Iterable[Text]:
         return await self.inner.keys()
 
     def masked_copy(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
-        """A tracker holding the same number of events as ``tracker``, each in its storage rendering."""
-        rules = self.guard.event_rules(tracker.get_latest_input_channel())
+        """A tracker holding the same number of events as ``tracker``, each in its storage rendering. Events read
+        from this store are stored renderings already and are kept as they are: a turn masks only its new events."""
+        # Only SQL stores are rewritten by deferred redaction; any other store gets the final rendering at once.
+        rules = self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
-        masked.events = masked._create_events([Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events])
+        masked.events = masked._create_events(
+            [e if getattr(e, STORED_MARK, False) else Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events]
+        )
         return masked
 
 
+def marked_as_stored(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:
+    """Mark every event of a tracker read from the store (Rasa creates new event objects for anything new)."""
+    if tracker is not None:
+        for event in tracker.events:
+            setattr(event, STORED_MARK, True)
+    return tracker
+
+
 class MaskingEventBroker(EventBroker):
-    """The wrapper's own broker: masks each event before publishing it (the inner store publishes already masked ones)."""
+    """Masks each event before publishing it, in the final rendering: events the inner store publishes are masked
+    already (masking is idempotent), those of Rasa's in-memory fallback during an outage are not."""
 
     def __init__(self, inner: EventBroker, guard: Guard) -> None:
         self.inner = inner
         self.guard = guard
 
     def publish(self, event: Dict[Text, Any]) -> None:
-        self.inner.publish(mask_event(event, self.guard.event_rules(event.get("input_channel"))))
+        self.inner.publish(mask_event(event, self.guard.event_rules(event.get("input_channel"), deferred=False)))
 
     def is_ready(self) -> bool:
         return self.inner.is_ready()

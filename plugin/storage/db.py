@@ -15,7 +15,7 @@ from typing import Iterator, Optional, Set
 from sqlalchemy import MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 DEFAULT_STATE_DIR = Path(".rasa-guard")
 DEFAULT_STATE_URL = f"sqlite:///{DEFAULT_STATE_DIR / 'state.db'}"
@@ -61,7 +61,9 @@ def build_engine(url: str) -> Engine:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Create the file private; SQLite gives its -wal and -shm files the same permissions.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        engine = create_engine(parsed, future=True)
+        # Pooled connections (SQLAlchemy 1.4 opens one per use on SQLite files): a read per message stays cheap.
+        engine = create_engine(parsed, future=True, poolclass=QueuePool, pool_size=4, max_overflow=16,
+                               connect_args={"check_same_thread": False})
     _install_sqlite_hooks(engine)
     return engine
 

@@ -35,6 +35,23 @@ def test_user_event_text_parse_data_entities_and_metadata_are_masked() -> None:
     assert event["text"] == f"card {CARD}"  # the input is not changed
 
 
+def test_everything_rasa_or_a_client_puts_in_parse_data_is_masked() -> None:
+    event = {
+        "event": "user",
+        "text": "/4111111111111111",  # a forced intent: the client chose the intent name
+        "parse_data": {
+            "text": "/4111111111111111",
+            "intent": {"name": "4111111111111111", "confidence": 1.0},
+            "intent_ranking": [{"name": "4111111111111111", "confidence": 1.0}],
+            "metadata": {"rasa_guard": {"client_ip": "203.0.113.9"}, "note": f"mail {MAIL}"},
+            "message_id": "abc123456789def",
+        },
+    }
+    masked = mask_event(event, rules())
+    assert "4111111111111111" not in str(masked) and MAIL not in str(masked) and "203.0.113.9" not in str(masked)
+    assert masked["parse_data"]["intent"]["confidence"] == 1.0  # structure and numbers kept
+
+
 def test_bot_text_follows_the_masked_messages_setting() -> None:
     event = {"event": "bot", "text": f"we sent it to {MAIL}", "data": {"buttons": [{"title": MAIL}]}}
     assert MAIL not in str(mask_event(event, rules(mask_bot_messages=True)))

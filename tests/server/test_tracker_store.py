@@ -166,3 +166,32 @@ def test_an_inner_store_outage_publishes_only_masked_events(tmp_path: Path, monk
     bodies = [json.loads(r[0]) for r in sqlite3.connect(tmp_path / "events.db").execute("select data from events")]
     assert [b["text"] for b in bodies if b.get("event") == "user"] == ["my card is **** **** **** 1111"]
     assert CARD not in json.dumps(bodies) and IBAN not in json.dumps(bodies)
+
+
+def test_a_turn_masks_only_its_new_events_and_never_trusts_unread_ones(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    run(store.save(conversation("c5")))
+    retrieved = run(store.retrieve("c5"))
+    retrieved.update(BotUttered(f"Your IBAN {IBAN}"))
+    copy = store.masked_copy(retrieved)
+    stored_events, new_event = list(copy.events)[:-1], list(copy.events)[-1]
+    assert all(a is b for a, b in zip(stored_events, list(retrieved.events)[:-1]))  # read back: kept, not re-masked
+    assert new_event.text == "Your IBAN **************4300"
+    # a tracker that was not read from this store is masked in full, whatever its events look like
+    fresh = store.masked_copy(conversation("c6"))
+    assert CARD not in json.dumps([e.as_dict() for e in fresh.events])
+
+
+def test_a_store_the_redaction_job_cannot_rewrite_gets_the_final_rendering_at_once(tmp_path: Path) -> None:
+    # agents see the last four digits until redaction; the final rendering is the tag
+    views = {"strategies": {"agent": {"credit_card": {"strategy": "card_last4"}}, "storage": {"credit_card": {"strategy": "tag"}}}}
+    deferred = {"masking": views, "redaction": {"trigger": "upon_resolve"}}
+    sql = make_store(tmp_path, **deferred)
+    memory = MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config(deferred)), store={"type": "in_memory"})
+    (tmp_path / "off").mkdir()
+    off = make_store(tmp_path / "off", masking=views)
+    def user_text(store: MaskingTrackerStore) -> str:
+        return next(e for e in store.masked_copy(conversation("c7")).events if isinstance(e, UserUttered)).text
+
+    assert user_text(memory) == user_text(off) == "my card is #creditcardnr#"
+    assert user_text(sql) != user_text(memory) and "1111" in user_text(sql)

@@ -63,6 +63,35 @@ def test_every_write_bumps_the_version_seen_by_a_second_process(store: SettingsS
         other.close()
 
 
+def test_on_sqlite_the_version_costs_no_query_until_a_change_is_signalled(
+    store: SettingsStore, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not state_url.startswith("sqlite"):
+        pytest.skip("the change signal is a file beside a SQLite state database")
+    from sqlalchemy import event, update
+
+    from plugin.storage import settings_store
+
+    other = StateDB.open(state_url)
+    queries = []
+    event.listen(other.engine, "before_cursor_execute", lambda *args: queries.append(1))
+    try:
+        second = SettingsStore(other, AuditLog(other))
+        start = second.version()
+        queries.clear()
+        assert [second.version() for _ in range(50)] == [start] * 50 and queries == []
+        change(store, "redaction.trigger", "upon_resolve")
+        assert second.version() == start + 1  # seen at once, through the signal
+        # a writer that died between its commit and its signal is caught up by the periodic re-read
+        with other.write() as connection:
+            connection.execute(update(settings_store.settings_version).values(version=start + 5))
+        assert second.version() == start + 1
+        monkeypatch.setattr(settings_store, "SIGNAL_REVALIDATE_SECONDS", 0.0)
+        assert second.version() == start + 5
+    finally:
+        other.close()
+
+
 def test_a_refused_change_writes_nothing_and_names_the_allowed_range(store: SettingsStore, state_url: str) -> None:
     before = store.version()
     with pytest.raises(SettingsError, match=r"redaction.hours: must be between 12 and 72 \(got 100\)"):
