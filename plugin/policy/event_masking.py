@@ -8,10 +8,15 @@ in an unexpected place is still caught. Vault tokens are left as they are: they 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, Iterable
 
 REDACTED = "#redacted#"
 GUARD_METADATA_KEY = "rasa_guard"
+# The event kinds that carry text or values; any other event (actions, session starts, rewinds...) is stored as is.
+MASKED_EVENT_KINDS = frozenset({"user", "bot", "slot", "entities", "reminder"})
+NLU_ONLY_KEYS = ("nlu_text", "entities")
+PARSE_DATA_OFFSETS = frozenset({"text_tokens"})  # token offsets into the (masked) text: numbers that carry nothing  # of the channel's ``rasa_guard`` entry: read by PIIMasker, never stored
 
 TextMasker = Callable[[str], str]
 
@@ -35,7 +40,7 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
         _mask_key(masked, "text", rules)
         if isinstance(masked.get("parse_data"), Mapping):
             masked["parse_data"] = _mask_parse_data(masked["parse_data"], rules)
-        masked["metadata"] = _mask_metadata(masked.get("metadata"), rules)
+        masked["metadata"] = _mask_metadata(_without_nlu_copy(masked.get("metadata")), rules)
     elif kind == "bot":
         if rules.mask_bot_messages:
             _mask_key(masked, "text", rules)
@@ -62,13 +67,24 @@ def _mask_parse_data(parse_data: Mapping[str, Any], rules: EventMaskingRules) ->
     and a client can even choose the intent name (``/anything``)."""
     masked: Dict[str, Any] = {}
     for key, value in parse_data.items():
-        if key == "entities" and isinstance(value, list):
+        if key in PARSE_DATA_OFFSETS:
+            masked[key] = value
+        elif key == "entities" and isinstance(value, list):
             masked[key] = _mask_entities(value, rules)
         elif key == "metadata":
-            masked[key] = _mask_metadata(value, rules)
+            masked[key] = _mask_metadata(_without_nlu_copy(value), rules)
         else:
             masked[key] = _mask_any(value, rules)
     return masked
+
+
+def _without_nlu_copy(metadata: Any) -> Any:
+    """The channel's NLU rendering and entities were for ``PIIMasker``; the stored event has its own text and
+    entities, so storage keeps only the rest of the entry (channel, client context, the original's vault token)."""
+    if not isinstance(metadata, Mapping) or not isinstance(metadata.get(GUARD_METADATA_KEY), Mapping):
+        return metadata
+    guard_entry = {k: v for k, v in metadata[GUARD_METADATA_KEY].items() if k not in NLU_ONLY_KEYS}
+    return {**metadata, GUARD_METADATA_KEY: guard_entry}
 
 
 def _mask_key(data: Dict[str, Any], key: str, rules: EventMaskingRules) -> None:
@@ -101,14 +117,19 @@ def _mask_metadata(metadata: Any, rules: EventMaskingRules) -> Any:
 
 
 def _mask_any(value: Any, rules: EventMaskingRules) -> Any:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return _mask_text(value, rules)
+    if kind is float or kind is bool or value is None:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return {key: _mask_any(item, rules) for key, item in value.items()}
+    if kind is list or isinstance(value, tuple):
+        return [_mask_any(item, rules) for item in value]
     if isinstance(value, int) and not isinstance(value, bool):
         digits = str(value)  # a phone or card number sent as a JSON number
         masked = rules.mask(digits)
         return value if masked == digits else masked
-    if isinstance(value, Mapping):
-        return {key: _mask_any(item, rules) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask_any(item, rules) for item in value]
+    if isinstance(value, str):
+        return _mask_text(value, rules)
     return value

@@ -34,6 +34,7 @@ STATE_RETRY_SECONDS = 30.0
 LOG_CACHE_MIN_CHARS = 200
 LOG_CACHE_ENTRIES = 4096
 REPEAT_CACHE_ENTRIES = 8192
+REPEAT_CACHE_SCOPES = 64  # (engine, view) pairs kept; more means settings churn: start over
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,7 @@ class Guard:
         self._log_engine: Optional[Engine] = None
         self._engines: Dict[str, Tuple[Settings, Engine]] = {}
         self._settings_now: Dict[Tuple[int, str], Settings] = {}
-        self._repeat_cache: Dict[Tuple[bytes, str, str], str] = {}
-        self._repeat_engines: Dict[str, Engine] = {}
+        self._repeat_caches: Dict[Tuple[int, str], Tuple[Engine, Dict[bytes, str]]] = {}
         self._state: Optional[PluginState] = None
         self._state_failed_at: Optional[float] = None
         self._admin_conversations: Any = None  # AdminConversations, opened on first use
@@ -178,24 +178,31 @@ class Guard:
     def mask(self, text: str, view: str, channel: Optional[str] = None) -> str:
         return self.engine(channel).mask(text, view).text
 
-    def mask_repeated(self, text: str, view: str, channel: Optional[str] = None) -> str:
+    def repeated_masker(self, view: str, channel: Optional[str] = None) -> Callable[[str], str]:
         """``mask`` for texts that come again and again (a stored event repeats its text in the parse data and the
-        metadata; intent names and bot templates recur every turn): renderings are cached by a digest of the text,
-        so the cache never holds raw text, and dropped when the scope's settings change."""
+        metadata; intent names and bot templates recur every turn), with the scope's engine looked up once.
+        Renderings are cached by a digest of the text, so the cache never holds raw text; a new engine (the
+        settings changed) starts a new cache."""
         engine = self.engine(channel)
-        key = (hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), view, channel or GLOBAL_SCOPE)
-        with self._lock:
-            if self._repeat_engines.get(key[2]) is not engine:
-                self._repeat_cache = {k: v for k, v in self._repeat_cache.items() if k[2] != key[2]}
-                self._repeat_engines[key[2]] = engine
-            masked = self._repeat_cache.get(key)
-        if masked is None:
-            masked = engine.mask(text, view).text
+        cache = self._repeat_caches.get((id(engine), view))
+        if cache is None or cache[0] is not engine:
             with self._lock:
-                if len(self._repeat_cache) >= REPEAT_CACHE_ENTRIES:
-                    self._repeat_cache.pop(next(iter(self._repeat_cache)))
-                self._repeat_cache[key] = masked
-        return masked
+                if len(self._repeat_caches) > REPEAT_CACHE_SCOPES:
+                    self._repeat_caches.clear()
+                cache = self._repeat_caches[(id(engine), view)] = (engine, {})
+        renderings = cache[1]
+
+        def mask(text: str) -> str:
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            masked = renderings.get(key)
+            if masked is None:
+                masked = engine.mask(text, view).text
+                if len(renderings) >= REPEAT_CACHE_ENTRIES:
+                    renderings.pop(next(iter(renderings)), None)
+                renderings[key] = masked
+            return masked
+
+        return mask
 
     def mask_log(self, text: str) -> str:
         """The ``log`` view of the global scope: what any log line may contain.
@@ -302,7 +309,7 @@ class Guard:
         masking = settings.masking
         view = "agent" if deferred and settings.redaction.trigger != "off" else "storage"
         return EventMaskingRules(
-            mask=lambda text: self.mask_repeated(text, view, channel),
+            mask=self.repeated_masker(view, channel),
             is_token=is_token,
             mask_bot_messages=masking.masked_messages == "agent_and_customer",
             sensitive_slots=frozenset(masking.sensitive_slots),

@@ -33,7 +33,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from plugin.policy.event_masking import mask_event
+from plugin.policy.event_masking import MASKED_EVENT_KINDS, mask_event
 from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
@@ -102,9 +102,14 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         rules = self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
         masked.events = masked._create_events(
-            [e if getattr(e, STORED_MARK, False) else Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events]
+            [e if _kept_as_is(e) else Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events]
         )
         return masked
+
+
+def _kept_as_is(event: Event) -> bool:
+    """Read from the store (already its stored rendering), or of a kind that carries no text or values."""
+    return getattr(event, STORED_MARK, False) or event.type_name not in MASKED_EVENT_KINDS
 
 
 def marked_as_stored(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:

@@ -52,6 +52,16 @@ def test_everything_rasa_or_a_client_puts_in_parse_data_is_masked() -> None:
     assert masked["parse_data"]["intent"]["confidence"] == 1.0  # structure and numbers kept
 
 
+def test_the_channels_nlu_copy_is_not_stored_but_the_rest_of_its_entry_is() -> None:
+    guard_entry = {"channel": "rest", "nlu_text": "card #creditcardnr#", "entities": [{"entity": "credit_card"}],
+                   "original": new_token(), "client_ip": "192.0.2.5"}
+    event = {"event": "user", "text": "card #creditcardnr#", "metadata": {"rasa_guard": guard_entry},
+             "parse_data": {"text": "card #creditcardnr#", "metadata": {"rasa_guard": guard_entry}}}
+    masked = mask_event(event, rules())
+    for stored in (masked["metadata"]["rasa_guard"], masked["parse_data"]["metadata"]["rasa_guard"]):
+        assert set(stored) == {"channel", "original", "client_ip"} and stored["original"] == guard_entry["original"]
+
+
 def test_bot_text_follows_the_masked_messages_setting() -> None:
     event = {"event": "bot", "text": f"we sent it to {MAIL}", "data": {"buttons": [{"title": MAIL}]}}
     assert MAIL not in str(mask_event(event, rules(mask_bot_messages=True)))
