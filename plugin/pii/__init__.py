@@ -25,7 +25,7 @@ Built-in types (priority order; lower class wins an overlap):
 | 2 | currency | #currency# | €, $, £, EUR/USD/GBP amounts |
 | 2 | postal_code | #postalcode# | NL ``1234 AB``, GB postcodes, DE 5 digits with address context |
 | 2 | street_address | #address# | NL/DE street word + number, EN number + Capitalised name + street type |
-| 3 catch-all | long_number | #number# | any run of ``long_number_digits`` (9) or more digits |
+| 3 catch-all | long_number | #number# | any run of ``long_number_digits`` (9) or more digits; also, fail closed, the groups no other span covers in a sequence of digit groups (single spaces/dashes) holding that many digits |
 
 Overlaps are resolved greedily by (class, rank, longest, leftmost). Deny-list terms (class 0, ``#redacted#``) beat
 everything; custom rules rank first within their class (1 with a validator, else 2) in declared order; allow-listed

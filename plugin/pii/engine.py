@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_right
 from functools import partial
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -22,6 +23,7 @@ from plugin.pii.catalogue import (
 )
 from plugin.pii.config import STRATEGY_NAMES, VIEWS, EngineConfig, StrategySpec
 from plugin.pii.errors import AdminViewError, InvalidRuleError, PIIConfigError, UnknownViewError
+from plugin.pii.grouped import uncovered_groups
 from plugin.pii.numbers import find_long_numbers
 from plugin.pii.phones import warm_up
 from plugin.pii.resolve import Rank, resolve
@@ -81,8 +83,12 @@ class Engine:
                     self._finders.append((info.name, finder, False, config.long_number_digits))
             else:
                 self._finders.append((info.name, info.finder, info.priority_class == CHECKSUM_CLASS, info.min_digits))
-        # Most chat has no digits: only the finders that can match without any run then.
-        self._digitless_finders = [entry for entry in self._finders if entry[3] == 0]
+        # Most chat has no digits: only the finders that can match without any run then. In general a text with
+        # ``n`` digits runs the tier of the highest floor <= n: the finders needing at most that many digits.
+        self._tier_floors = sorted({0} | {entry[3] for entry in self._finders})
+        self._finder_tiers = tuple(
+            tuple(entry for entry in self._finders if entry[3] <= floor) for floor in self._tier_floors
+        )
         self._ranks: Dict[str, Rank] = {info.name: (info.priority_class, index) for index, info in enumerate(CATALOGUE)}
         self._ranks[DENY_TYPE] = (DENY_CLASS, 0)
         self._tags: Dict[str, str] = dict(DEFAULT_TAGS)
@@ -96,6 +102,7 @@ class Engine:
         self._keep_max = max([4] + _configured_keeps(config))
         self._strategies = {view: self._view_strategies(view) for view in VIEWS}
         self._regions = tuple(config.phone_regions)
+        self._group_digits = config.long_number_digits if "long_number" in config.enabled_types else 0
 
     # -- detection -------------------------------------------------------------------------------------------------
 
@@ -128,10 +135,8 @@ class Engine:
                 if remaining <= 0:
                     raise TimeoutError
                 candidates.extend(rule.find(scan, remaining))
-            digits = scan.digit_total
-            for current, finder, checksum, min_digits in self._finders if digits else self._digitless_finders:
-                if digits < min_digits:
-                    continue
+            tier = self._finder_tiers[bisect_right(self._tier_floors, scan.digit_total) - 1]
+            for current, finder, checksum, _ in tier:
                 if limit_builtins:
                     remaining = deadline - time.perf_counter()
                     if remaining <= 0:
@@ -146,10 +151,26 @@ class Engine:
             raise _ScanTimedOut(current) from None
         except Exception as error:  # noqa: BLE001 - a finder bug must never let the text through unmasked
             raise _ScanTimedOut(current, type(error).__name__) from None
-        if not candidates:
-            return ()
-        candidates = self._filter(text, candidates)
-        return resolve(candidates, self._ranks)
+        spans = resolve(self._filter(text, candidates), self._ranks) if candidates else ()
+        if self._group_digits and scan.digit_total >= self._group_digits:
+            spans = self._cover_groups(text, scan, spans, deadline if limit_builtins else 0.0)
+        return spans
+
+    def _cover_groups(self, text: str, scan: Scan, spans: Tuple[Span, ...], deadline: float) -> Tuple[Span, ...]:
+        """Fail closed on digit groups that no finder could segment (see ``grouped``)."""
+        try:
+            if deadline:
+                scan.timeout = deadline - time.perf_counter()
+                if scan.timeout <= 0:
+                    raise TimeoutError
+            extra = self._filter(text, uncovered_groups(scan, spans, self._group_digits))
+        except TimeoutError:
+            raise _ScanTimedOut("long_number") from None
+        except Exception as error:  # noqa: BLE001 - as for the finders: never let the text through unmasked
+            raise _ScanTimedOut("long_number", type(error).__name__) from None
+        if not extra:
+            return spans
+        return tuple(sorted(spans + tuple(extra), key=lambda span: span.start))
 
     def _filter(self, text: str, candidates: List[Span]) -> List[Span]:
         """Drop allow-listed values, anything inside a tag, and the kept digits of an already masked value."""
@@ -159,10 +180,12 @@ class Engine:
         if self._allow is not None:
             blocked.extend(m.span() for m in self._allow.finditer(text))
         check_masks = any(char in text for char in self._mask_chars)
+        if not blocked and not check_masks and not self._allow_values:
+            return candidates  # nothing can be dropped: the common case
         kept: List[Span] = []
         for span in candidates:
             if span.type != DENY_TYPE:
-                if any(start <= span.start and span.end <= end for start, end in blocked):
+                if blocked and any(start <= span.start and span.end <= end for start, end in blocked):
                     continue
                 if self._allow_values and text[span.start : span.end].strip().casefold() in self._allow_values:
                     continue

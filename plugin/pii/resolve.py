@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Tuple
+from typing import Callable, Dict, Iterable, List, Tuple
 
 from plugin.pii.spans import Span
 
@@ -14,20 +14,26 @@ LONGEST_FIRST_CLASSES = frozenset({0, 1})
 card-like digits inside it); in the other classes the more specific type wins, then the longer span."""
 
 
-def _key(span: Span, ranks: Dict[str, Rank]) -> tuple:
-    priority_class, rank = ranks[span.rule]
-    length = span.end - span.start
-    if priority_class in LONGEST_FIRST_CLASSES:
-        return (priority_class, -length, rank, span.start)
-    return (priority_class, rank, -length, span.start)
+def _sort_key(ranks: Dict[str, Rank]) -> Callable[[Span], tuple]:
+    def key(span: Span) -> tuple:
+        priority_class, rank = ranks[span.rule]
+        if priority_class in LONGEST_FIRST_CLASSES:
+            return (priority_class, span.start - span.end, rank, span.start)
+        return (priority_class, rank, span.start - span.end, span.start)
+
+    return key
 
 
 def resolve(candidates: Iterable[Span], ranks: Dict[str, Rank]) -> Tuple[Span, ...]:
-    """Greedy by priority (see ``_key``); a candidate overlapping an accepted span is dropped whole."""
-    ordered = sorted(candidates, key=lambda span: _key(span, ranks))
+    """Greedy by priority (see ``_sort_key``); a candidate overlapping an accepted span is dropped whole."""
+    candidates = list(candidates)
+    if len(candidates) == 1:  # the common case: nothing to rank
+        return tuple(span for span in candidates if span.end > span.start)
+
     accepted: List[Span] = []
-    for span in ordered:
-        if span.end > span.start and not any(span.overlaps(other) for other in accepted):
+    for span in sorted(candidates, key=_sort_key(ranks)):
+        start, end = span.start, span.end
+        if end > start and not any(start < other.end and other.start < end for other in accepted):
             accepted.append(span)
     accepted.sort(key=lambda span: span.start)
     return tuple(accepted)

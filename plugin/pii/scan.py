@@ -18,6 +18,9 @@ def _has_ascii_digit(text: str) -> bool:
     )
 
 
+_DIGIT_MARKS = bytes(ord("d") if char in b"0123456789" else ord(" ") for char in range(256))
+
+
 class Scan:
     """Per-message state shared by the finders. ``timeout`` is the remaining regex budget (None: no limit needed)."""
 
@@ -27,15 +30,26 @@ class Scan:
         self.text = text
         # Only for cheap substring pre-filters: str.lower() may change lengths, so offsets never come from it.
         self.lower = text.lower()
-        runs = None if text.isascii() and not _has_ascii_digit(text) else DIGIT_RUN.findall(text)
-        if runs:
-            lengths = list(map(len, runs))
-            self.digit_total = sum(lengths)
-            self.max_run = max(lengths)
-            self.first_digit = DIGIT_RUN.search(text).start()
+        if text.isascii():
+            if _has_ascii_digit(text):
+                # Digits become b"d", everything else ASCII whitespace: one C pass instead of a regex findall.
+                marks = text.encode("ascii").translate(_DIGIT_MARKS)
+                self.digit_total = marks.count(b"d")
+                self.max_run = max(map(len, marks.split()))
+                self.first_digit = marks.find(b"d")
+            else:
+                self.digit_total = self.max_run = 0
+                self.first_digit = len(text)
         else:
-            self.digit_total = self.max_run = 0
-            self.first_digit = len(text)
+            runs = DIGIT_RUN.findall(text)
+            if runs:
+                lengths = list(map(len, runs))
+                self.digit_total = sum(lengths)
+                self.max_run = max(lengths)
+                self.first_digit = DIGIT_RUN.search(text).start()
+            else:
+                self.digit_total = self.max_run = 0
+                self.first_digit = len(text)
         self.timeout = timeout
         self.phone_regions = phone_regions
         self.claimed: list = []  # (start, end) of checksum-validated finds, which lower-priority finders may skip
@@ -54,9 +68,26 @@ class Scan:
 
 
 def hint_pattern(words: Iterable[str]) -> "re.Pattern[str]":
-    """One literal alternation (stdlib ``re``, ~10x faster than ``any(word in text ...)`` over many words) for the
-    cheap pre-filters on ``Scan.lower``."""
-    return re.compile("|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True)))
+    """A literal-set test (stdlib ``re``, ~10x faster than ``any(word in text ...)`` over many words) for the cheap
+    pre-filters on ``Scan.lower``. It only answers whether some word occurs, so a word containing another word ("str"
+    and "st") is left out, and the words are merged into a prefix tree so each position tries a few branches, not all."""
+    unique = set(words)
+    needed = [word for word in unique if not any(other != word and other in word for other in unique)]
+    trie: dict = {}
+    for word in needed:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+    return re.compile(_trie_regex(trie))
+
+
+def _trie_regex(node: dict) -> str:
+    branches = [re.escape(char) + _trie_regex(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return "(?:" + body + ")?" if "" in node else body
 
 
 def finditer(pattern: "regex.Pattern[str]", scan: Scan, pos: int = 0, endpos: Optional[int] = None):

@@ -140,7 +140,9 @@ def test_codes_that_are_not_secrets(engine, text):
 def test_card_is_not_a_prefix_of_a_longer_grouped_number(engine, seed):
     value = _luhn_failing_with_card_prefix(random.Random(seed))
     for separator in (" ", "-"):
-        assert found(engine, f"reference {grouped(value, 4, separator)}") == []
+        number = grouped(value, 4, separator)
+        # No card inside it; the digit groups are still hidden whole (fail closed, see plugin/pii/grouped.py).
+        assert found(engine, f"reference {number}") == [("long_number", number)]
 
 
 @pytest.mark.parametrize("seed", RNG_SEEDS)
