@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from plugin.pii import Engine, Span, build_engine
 from plugin.policy.audit import AuditLog
@@ -249,21 +249,22 @@ class Guard:
         if awaiting_code:
             stored_text = mask_codes(stored_text)
             nlu_text, spans, placed = _codes_as_pins(nlu_text, text, spans, placed)
-        ttl = settings.masking.vault_ttl_hours * 3600
+        originals = [(text[span.start : span.end], span.type) for span in spans]
+        if deferred and stored_text != text:
+            originals.append((text, "original_text"))
+        tokens = self._vault_tokens(originals, conversation_id, settings.masking.vault_ttl_hours * 3600)
         entities = tuple(
             {
                 "entity": span.type,
-                "value": self._vault_token(text[span.start : span.end], span.type, conversation_id, ttl),
+                "value": token,
                 "start": start,
                 "end": end,
                 "confidence_entity": 1.0,
                 "extractor": ENTITY_EXTRACTOR,
             }
-            for span, (start, end) in zip(spans, placed)
+            for span, (start, end), token in zip(spans, placed, tokens)
         )
-        original = None
-        if deferred and stored_text != text:
-            original = self._vault_token(text, "original_text", conversation_id, ttl)
+        original = tokens[len(spans)] if len(tokens) > len(spans) else None
         return ProtectedText(stored_text, nlu_text, entities, stored.timed_out or nlu.timed_out, original)
 
     def protect_message(self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None) -> ProtectedText:
@@ -273,13 +274,16 @@ class Guard:
         expects_code = _CODE.search(text) is not None and self.awaiting_code(conversation_id)
         return self.protect(text, channel, conversation_id, awaiting_code=expects_code)
 
-    def _vault_token(self, original: str, pii_type: str, conversation_id: Optional[str], ttl_seconds: int) -> str:
-        """A vault token for the original; if the vault is unavailable the entity carries only the type's tag."""
+    def _vault_tokens(self, originals: List[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int) -> List[str]:
+        """Vault tokens for one message's ``(original, pii_type)`` pairs, in one transaction; if the vault is
+        unavailable each entity carries only its type's tag (and no original is kept)."""
+        if not originals:
+            return []
         try:
-            return self.vault.store(original, pii_type=pii_type, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
+            return self.vault.store_many(originals, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
         except Exception as error:  # noqa: BLE001 - fail closed: the raw value is never the fallback
-            logger.error("vault unavailable (%s); the %s value keeps no original", type(error).__name__, pii_type)
-            return f"#{pii_type}#"
+            logger.error("vault unavailable (%s); %d value(s) keep no original", type(error).__name__, len(originals))
+            return [f"#{pii_type}#" for _, pii_type in originals]
 
     def awaiting_code(self, conversation_id: Optional[str]) -> bool:
         """True while the admin chat awaits an OTP from this conversation (then ``protect(..., awaiting_code=True)``).

@@ -18,7 +18,7 @@ import re
 import secrets
 import string
 import time
-from typing import Callable, Collection, Dict, Optional, Tuple
+from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -128,40 +128,43 @@ class Vault:
 
     def store(self, value: str, *, pii_type: str, conversation_id: Optional[str] = None, ttl_seconds: int) -> str:
         """Encrypt ``value`` under a fresh data key and return the token that addresses it."""
-        if not isinstance(value, str):
-            raise VaultInputError("the vault stores text; convert the value to str first")
-        if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
-            raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
+        return self.store_many([(value, pii_type)], conversation_id=conversation_id, ttl_seconds=ttl_seconds)[0]
+
+    def store_many(
+        self, values: Sequence[Tuple[str, str]], *, conversation_id: Optional[str] = None, ttl_seconds: int
+    ) -> List[str]:
+        """``store`` for every ``(value, pii_type)`` of one message, in one transaction (one disk sync, not one each);
+        all or nothing. Returns the tokens in order."""
         if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > 255):
             raise VaultInputError("conversation_id must be a string of at most 255 characters, or None")
         if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
             raise VaultInputError("ttl_seconds must be a positive whole number of seconds")
-        token = new_token()
         created_at = int(self._clock())
         expires_at = created_at + ttl_seconds
-        data_key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(_NONCE_BYTES)
-        ciphertext = AESGCM(data_key).encrypt(
-            nonce, value.encode("utf-8"), _data_aad(token, pii_type, conversation_id, expires_at)
-        )
-        wrap_nonce = os.urandom(_NONCE_BYTES)
-        wrapped = wrap_nonce + AESGCM(self._master.material).encrypt(
-            wrap_nonce, data_key, _key_aad(token, self._master.key_id)
-        )
-        with self._db.write() as connection:
-            connection.execute(
-                insert(vault_records).values(
-                    token=token,
-                    conversation_id=conversation_id,
-                    pii_type=pii_type,
-                    created_at=created_at,
-                    expires_at=expires_at,
-                    nonce=nonce,
-                    ciphertext=ciphertext,
-                )
+        records, keys = [], []
+        for value, pii_type in values:
+            if not isinstance(value, str):
+                raise VaultInputError("the vault stores text; convert the value to str first")
+            if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
+                raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
+            token = new_token()
+            data_key = AESGCM.generate_key(bit_length=256)
+            nonce = os.urandom(_NONCE_BYTES)
+            ciphertext = AESGCM(data_key).encrypt(
+                nonce, value.encode("utf-8"), _data_aad(token, pii_type, conversation_id, expires_at)
             )
-            connection.execute(insert(vault_keys).values(token=token, key_id=self._master.key_id, wrapped_key=wrapped))
-        return token
+            wrap_nonce = os.urandom(_NONCE_BYTES)
+            wrapped = wrap_nonce + AESGCM(self._master.material).encrypt(
+                wrap_nonce, data_key, _key_aad(token, self._master.key_id)
+            )
+            records.append(dict(token=token, conversation_id=conversation_id, pii_type=pii_type, created_at=created_at,
+                                expires_at=expires_at, nonce=nonce, ciphertext=ciphertext))
+            keys.append(dict(token=token, key_id=self._master.key_id, wrapped_key=wrapped))
+        if records:
+            with self._db.write() as connection:
+                connection.execute(insert(vault_records), records)
+                connection.execute(insert(vault_keys), keys)
+        return [record["token"] for record in records]
 
     def reveal(
         self,

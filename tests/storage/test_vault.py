@@ -122,6 +122,16 @@ def test_allowed_roles_given_as_one_string_is_not_a_substring_match(vault: Vault
     assert vault.reveal(token, actor="staff-1", role="admin", reason="x", allowed_roles="admin") == CARD
 
 
+def test_one_messages_values_are_stored_together_in_order_or_not_at_all(vault: Vault, state_url: str) -> None:
+    tokens = vault.store_many([(CARD, "credit_card"), (PHONE, "phone")], conversation_id="c1", ttl_seconds=DAY)
+    assert [reveal(vault, token) for token in tokens] == [CARD, PHONE]
+    before = raw_sql(state_url, "SELECT COUNT(*) FROM rg_vault_records")[0][0]
+    with pytest.raises(VaultInputError):
+        vault.store_many([(PHONE, "phone"), (CARD, "credit card!")], conversation_id="c1", ttl_seconds=DAY)
+    assert raw_sql(state_url, "SELECT COUNT(*) FROM rg_vault_records")[0][0] == before
+    assert vault.store_many([], ttl_seconds=DAY) == []
+
+
 def test_unknown_and_malformed_tokens_are_refused_and_audited(vault: Vault, audit: AuditLog) -> None:
     for token in (new_token(), "vlt_short", "'; DROP TABLE rg_vault_keys; --"):
         with pytest.raises(UnknownToken):
