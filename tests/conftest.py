@@ -71,8 +71,8 @@ def redis_server() -> Iterator[tuple]:
 
 @pytest.fixture(autouse=True)
 def fresh_reminder_scheduler() -> Iterator[None]:
-    """Rasa's reminder scheduler is process-wide and bound to the loop it was first used on; the bot schedules idle
-    reminders on every turn, so a test that runs an agent on its own loop needs a scheduler of its own."""
+    """Rasa's reminder scheduler is process-wide and bound to the loop it was first used on; the idle timers live in
+    it too, so a test that runs an agent or the timers on its own loop needs a scheduler of its own."""
     import sys
 
     jobs = sys.modules.get("rasa.core.jobs")
