@@ -14,20 +14,17 @@ from rasa_sdk import Tracker
 
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
+from plugin.policy.idle import is_customer_text
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
 
-EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text of reminder and trigger_intent messages
 SESSION_START_METADATA_SLOT = "session_started_metadata"
 
 
 def is_customer_message(event: Mapping[str, Any]) -> bool:
     """A user event typed by the customer, not one injected by a reminder or the trigger_intent API."""
-    if event.get("event") != "user":
-        return False
-    metadata = event.get("metadata") or {}
-    return not metadata.get("is_external") and not str(event.get("text") or "").startswith(EXTERNAL_PREFIX)
+    return event.get("event") == "user" and is_customer_text(event.get("text"), event.get("metadata"))
 
 
 def latest_user_event(events: Iterable[Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:

@@ -42,7 +42,7 @@ from plugin.actions.context import (
 )
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
-from plugin.policy.idle import InvalidIdleTimers, plan_idle_timers, reminder_name, session_expired
+from plugin.policy.idle import TIMER_INTENTS, InvalidIdleTimers, plan_idle_timers, reminder_name, session_expired
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def last_customer_message_at(events: Sequence[Mapping[str, Any]]) -> Optional[fl
 
 
 def cancel_idle_reminders(conversation_id: str) -> List[Event]:
-    return [ReminderCancelled(name=reminder_name(kind, conversation_id)) for kind in ("warning", "timeout")]
+    return [ReminderCancelled(name=reminder_name(kind, conversation_id)) for kind in TIMER_INTENTS]
 
 
 def mark_for_redaction(conversation_id: str, channel: Optional[str], settings: Settings) -> None:

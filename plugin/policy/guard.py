@@ -76,8 +76,6 @@ class Guard:
         self._clock = clock
         self._lock = threading.RLock()
         self._file_settings: Dict[str, Settings] = {}
-        self._log_cache: Dict[bytes, str] = {}
-        self._log_engine: Optional[Engine] = None
         self._engines: Dict[str, Tuple[Settings, Engine]] = {}
         self._settings_now: Dict[Tuple[int, str], Settings] = {}
         self._repeat_caches: Dict[Tuple[int, str], Tuple[Engine, Dict[bytes, str]]] = {}
@@ -178,7 +176,9 @@ class Guard:
     def mask(self, text: str, view: str, channel: Optional[str] = None) -> str:
         return self.engine(channel).mask(text, view).text
 
-    def repeated_masker(self, view: str, channel: Optional[str] = None) -> Callable[[str], str]:
+    def repeated_masker(
+        self, view: str, channel: Optional[str] = None, entries: int = REPEAT_CACHE_ENTRIES
+    ) -> Callable[[str], str]:
         """``mask`` for texts that come again and again (a stored event repeats its text in the parse data and the
         metadata; intent names and bot templates recur every turn), with the scope's engine looked up once.
         Renderings are cached by a digest of the text, so the cache never holds raw text; a new engine (the
@@ -197,7 +197,7 @@ class Guard:
             masked = renderings.get(key)
             if masked is None:
                 masked = engine.mask(text, view).text
-                if len(renderings) >= REPEAT_CACHE_ENTRIES:
+                if len(renderings) >= entries:
                     renderings.pop(next(iter(renderings)), None)
                 renderings[key] = masked
             return masked
@@ -207,22 +207,12 @@ class Guard:
     def mask_log(self, text: str) -> str:
         """The ``log`` view of the global scope: what any log line may contain.
 
-        Rasa at DEBUG repeats long, identical lines (dialogue states, predictions) many times per message; masked
-        lines are cached by a digest of the raw line, so the cache never holds raw text.
+        Rasa at DEBUG repeats long, identical lines (dialogue states, predictions) many times per message: long lines
+        go through the digest cache of ``repeated_masker``, so the cache never holds raw text.
         """
-        engine = self.engine()
         if len(text) < LOG_CACHE_MIN_CHARS:
-            return engine.mask(text, "log").text
-        if engine is not self._log_engine:  # settings changed: earlier renderings no longer apply
-            self._log_cache, self._log_engine = {}, engine
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        masked = self._log_cache.get(key)
-        if masked is None:
-            masked = engine.mask(text, "log").text
-            if len(self._log_cache) >= LOG_CACHE_ENTRIES:
-                self._log_cache.pop(next(iter(self._log_cache)))
-            self._log_cache[key] = masked
-        return masked
+            return self.engine().mask(text, "log").text
+        return self.repeated_masker("log", entries=LOG_CACHE_ENTRIES)(text)
 
     def protect(
         self,

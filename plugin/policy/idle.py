@@ -7,14 +7,22 @@ Times may be ``datetime`` objects or POSIX timestamps (Rasa event timestamps); r
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional, Tuple, TypeVar, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, TypeVar, Union
 
 Instant = TypeVar("Instant", datetime, float)
 
 # The external intents the idle timers trigger; data/protection.yml maps them to action_idle_warning / _timeout.
 WARNING_INTENT = "EXTERNAL_idle_warning"
 TIMEOUT_INTENT = "EXTERNAL_idle_timeout"
-TIMER_KINDS: Tuple[Tuple[str, str], ...] = (("warning", WARNING_INTENT), ("timeout", TIMEOUT_INTENT))
+TIMER_INTENTS: Dict[str, str] = {"warning": WARNING_INTENT, "timeout": TIMEOUT_INTENT}
+EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text of reminder and trigger_intent messages
+EXTERNAL_FLAG = "is_external"  # Rasa's metadata flag on such messages
+
+
+def is_customer_text(text: Optional[str], metadata: Optional[Mapping[str, Any]]) -> bool:
+    """A user message typed by the customer, not one injected by a reminder or the trigger_intent API: only these
+    count as activity."""
+    return not (metadata or {}).get(EXTERNAL_FLAG) and not str(text or "").startswith(EXTERNAL_PREFIX)
 
 
 def reminder_name(kind: str, conversation_id: str) -> str:

@@ -23,13 +23,12 @@ from rasa.core.channels.channel import OutputChannel
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ReminderScheduled
 
-from plugin.policy.idle import TIMEOUT_INTENT, WARNING_INTENT, InvalidIdleTimers, plan_idle_timers, reminder_name
+from plugin.policy.idle import TIMEOUT_INTENT, TIMER_INTENTS, WARNING_INTENT, InvalidIdleTimers, plan_idle_timers, reminder_name
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
 
 ProcessorOf = Callable[[], Optional[MessageProcessor]]
-INTENTS: Dict[str, str] = {"warning": WARNING_INTENT, "timeout": TIMEOUT_INTENT}
 # A timer this close to its due time counts as due (scheduler and clock jitter).
 DUE_TOLERANCE_S = 0.5
 # Conversations whose timers were cancelled by an action leave an entry behind; swept every so many messages.
@@ -125,7 +124,7 @@ def _arm(scheduler: Any, sender_id: str, kind: str, at: float) -> None:
     name = reminder_name(kind, sender_id)
     # A run date already past would count as a missed run and never fire.
     due = datetime.fromtimestamp(max(at, time.time() + 0.05), timezone.utc)
-    timer = ReminderScheduled(INTENTS[kind], due, name=name, kill_on_user_message=False)
+    timer = ReminderScheduled(TIMER_INTENTS[kind], due, name=name, kill_on_user_message=False)
     scheduler.add_job(
         fire_idle_timer, "date", run_date=due, args=[sender_id, kind], id=name, replace_existing=True,
         name=timer.scheduled_job_name(sender_id),

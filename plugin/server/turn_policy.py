@@ -31,14 +31,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from plugin.policy.blacklist import find_block
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
-from plugin.policy.idle import InvalidIdleTimers, session_expired
+from plugin.policy.idle import InvalidIdleTimers, is_customer_text, session_expired
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
 
 GUARD_TURN_ACTION = "action_guard_turn"
-IS_EXTERNAL = "is_external"
-EXTERNAL_PREFIX = "EXTERNAL: "  # Rasa's text of reminder and trigger_intent messages
 DECISIONS_KEPT = 10_000
 
 
@@ -52,14 +50,8 @@ def latest_customer_message(tracker: DialogueStateTracker, action_name: Text = G
     return None
 
 
-def needs_guard_turn(tracker: DialogueStateTracker, action_name: Text = GUARD_TURN_ACTION) -> bool:
-    """True when the latest real customer message has not been seen by the guard action yet."""
-    return latest_customer_message(tracker, action_name) is not None
-
-
 def is_customer_message(event: UserUttered) -> bool:
-    """Typed by the customer, not injected by a reminder or the trigger_intent API."""
-    return not (event.metadata or {}).get(IS_EXTERNAL, False) and not (event.text or "").startswith(EXTERNAL_PREFIX)
+    return is_customer_text(event.text, event.metadata)
 
 
 def previous_customer_message_at(tracker: DialogueStateTracker, latest: UserUttered) -> Optional[float]:

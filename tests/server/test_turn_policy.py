@@ -11,7 +11,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from plugin.policy.schema import Settings
 from plugin.policy.settings import parse_privacy_config, resolve
-from plugin.server.turn_policy import guard_turn_reason, latest_customer_message, needs_guard_turn
+from plugin.server.turn_policy import guard_turn_reason, latest_customer_message
 
 SETTINGS = resolve(parse_privacy_config({
     "blacklist": {"sender_ids": ["spammer-7"], "country_codes": ["+44"]},
@@ -36,14 +36,14 @@ def reason(t: DialogueStateTracker, settings: Settings = SETTINGS) -> Optional[s
 
 def test_a_customer_message_needs_the_guard_once() -> None:
     message = UserUttered("hi", {"name": "greet"})
-    assert needs_guard_turn(tracker(message))
-    assert not needs_guard_turn(tracker(message, ActionExecuted("action_guard_turn"), ActionReverted()))
-    assert not needs_guard_turn(tracker(message, ActionExecuted("action_guard_turn"), ActionReverted(), ActionExecuted("utter_greet")))
+    assert latest_customer_message(tracker(message)) is message
+    assert latest_customer_message(tracker(message, ActionExecuted("action_guard_turn"), ActionReverted())) is None
+    assert latest_customer_message(tracker(message, ActionExecuted("action_guard_turn"), ActionReverted(), ActionExecuted("utter_greet"))) is None
 
 
 def test_reminder_messages_and_empty_conversations_do_not() -> None:
-    assert not needs_guard_turn(tracker(UserUttered.create_external("EXTERNAL_idle_warning", [])))
-    assert not needs_guard_turn(tracker())
+    assert latest_customer_message(tracker(UserUttered.create_external("EXTERNAL_idle_warning", []))) is None
+    assert latest_customer_message(tracker()) is None
 
 
 def test_an_ordinary_turn_needs_no_action_at_all() -> None:
