@@ -22,6 +22,8 @@ _SUFFIX_BEFORE = regex.compile(
 )
 _PARTICLE_BEFORE = regex.compile(r"(?<![\w])(?:[Vv]an|[Dd]e|[Dd]er|[Aa]m|[Aa]n|[Ii]m|[Tt]en|[Tt]er|[Ss]int|St\.)\s$")
 _STREET_CHARS = frozenset("-'.")
+# Case-folded suffix endings for a C-speed pre-check before ``_SUFFIX_BEFORE`` (most numbers follow no street word).
+_SUFFIX_ENDINGS = tuple({word.replace("\\", "").casefold() for word in (_STRONG_SUFFIXES + "|" + _WEAK_SUFFIXES).split("|")})
 
 
 def _may_follow_street_word(text: str, number_start: int) -> bool:
@@ -30,6 +32,13 @@ def _may_follow_street_word(text: str, number_start: int) -> bool:
     if before >= 0 and text[before].isspace():
         before -= 1
     return before >= 0 and (text[before].isalpha() or text[before] == ".")
+
+
+def _may_end_in_suffix(text: str, number_start: int) -> bool:
+    """Pre-check for ``_SUFFIX_BEFORE``: the 12 characters before the number, with or without their last one (the
+    optional space), end in a street suffix once case-folded (folding also covers the regex's case-insensitive forms)."""
+    window = text[max(0, number_start - 12) : number_start]
+    return window.casefold().endswith(_SUFFIX_ENDINGS) or window[:-1].casefold().endswith(_SUFFIX_ENDINGS)
 
 
 def _street_start(text: str, number_start: int) -> int:
@@ -64,7 +73,7 @@ def find_addresses(scan: Scan) -> Iterator[Span]:
         return
     text = scan.text
     for match in finditer(_NL_DE_NUMBER, scan, scan.digit_start(0)):
-        if not _may_follow_street_word(text, match.start()):
+        if not _may_follow_street_word(text, match.start()) or not _may_end_in_suffix(text, match.start()):
             continue
         suffix = _SUFFIX_BEFORE.search(text, max(0, match.start() - 12), match.start())
         if suffix is None:
