@@ -1,7 +1,9 @@
 """Presidio side of the speed benchmark; runs inside ``benchmarks/.venv-presidio``, never in the project venv.
 
 Analyzer with a blank spaCy English pipeline (no model download, no NER) and only the pattern recognizers,
-plus the anonymizer with its default replace operator. Prints one JSON object on stdout.
+plus the anonymizer with its default replace operator. A second configuration adds Presidio's phone recognizer
+(``phonenumbers``, no model; not a ``PatternRecognizer`` subclass) for the regions our engine checks, so that both
+sides cover phones as well. Prints one JSON object on stdout.
 
     .venv-presidio/bin/python benchmarks/presidio_runner.py --messages FILE --rounds 3
     .venv-presidio/bin/python benchmarks/presidio_runner.py --cold-start
@@ -23,11 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 
 
-def build_presidio() -> tuple[Any, Any]:
-    """``(analyzer, anonymizer)`` with a blank spaCy model and pattern recognizers only."""
+def build_presidio(phone_regions: tuple[str, ...] = ()) -> tuple[Any, Any]:
+    """``(analyzer, anonymizer)`` with a blank spaCy model and pattern recognizers only, plus the phone recognizer
+    for ``phone_regions`` when given."""
     import spacy
     from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
     from presidio_anonymizer import AnonymizerEngine
 
     class BlankSpacyNlpEngine(SpacyNlpEngine):
@@ -41,6 +45,8 @@ def build_presidio() -> tuple[Any, Any]:
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
     registry.recognizers = [r for r in registry.recognizers if isinstance(r, PatternRecognizer)]
+    if phone_regions:
+        registry.add_recognizer(PhoneRecognizer(supported_regions=list(phone_regions)))
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
     return analyzer, AnonymizerEngine()
 
@@ -50,6 +56,7 @@ def main() -> int:
     parser.add_argument("--messages", type=Path, help="JSON list of message strings")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-start", action="store_true", help="time import + build + first message, then exit")
+    parser.add_argument("--phone-regions", default="", help="comma-separated regions for the configuration with phones")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -72,6 +79,16 @@ def main() -> int:
         "mask": time_calls(mask, messages, args.rounds),
         "analyze": time_calls(lambda text: analyzer.analyze(text=text, language="en"), messages, args.rounds),
     }
+    regions = tuple(region for region in args.phone_regions.split(",") if region)
+    if regions:
+        phone_analyzer, _ = build_presidio(regions)
+
+        def mask_with_phones(text: str) -> str:
+            found = phone_analyzer.analyze(text=text, language="en")
+            return anonymizer.anonymize(text=text, analyzer_results=found).text
+
+        result["phone_regions"] = list(regions)
+        result["mask_with_phones"] = time_calls(mask_with_phones, messages, args.rounds)
     print(json.dumps(result))
     return 0
 
