@@ -92,9 +92,10 @@ def card_brand(digits: str) -> Optional[str]:
 
 def is_card_number(digits: str) -> Optional[str]:
     """Brand of a valid card number (digits only), or None."""
-    if not 12 <= len(digits) <= 19 or not luhn_valid(digits):
+    if not 12 <= len(digits) <= 19:
         return None
-    return card_brand(digits)
+    brand = card_brand(digits)  # a few dict probes: cheaper than Luhn, and most digit runs have no card prefix
+    return brand if brand is not None and luhn_valid(digits) else None
 
 
 def find_cards(scan: Scan) -> Iterator[Span]:
@@ -103,6 +104,8 @@ def find_cards(scan: Scan) -> Iterator[Span]:
     for chunk in finditer(_CHUNK, scan, scan.digit_start(0)):
         if chunk.end() - chunk.start() < 12:
             continue  # fewer than 12 characters cannot hold 12 digits
+        if scan.settled and scan.is_claimed(chunk.start(), chunk.end()):
+            continue  # inside an IBAN, which wins over any shorter checksum find
         groups = [(group.start(), group.end()) for group in _GROUP.finditer(chunk.group())]
         base = chunk.start()
         yield from _cards_in_groups(scan.text, base, groups)
@@ -111,17 +114,20 @@ def find_cards(scan: Scan) -> Iterator[Span]:
 def _cards_in_groups(text: str, base: int, groups: list) -> Iterator[Span]:
     """Try the whole chunk, then contiguous sub-sequences of whole groups (a card next to another number)."""
     count = len(groups)
+    parts = [text[base + a : base + b] for a, b in groups]
     first = 0
     while first < count:
         found = False
+        size = sum(map(len, parts[first:]))  # digits in groups[first..last], shrinking as ``last`` moves left
         for last in range(count - 1, first - 1, -1):
-            start, end = base + groups[first][0], base + groups[last][1]
-            digits = "".join(text[base + a : base + b] for a, b in groups[first : last + 1])
-            if len(digits) < 12:
+            if last < count - 1:
+                size -= len(parts[last + 1])
+            if size < 12:
                 break
-            if len(digits) > 19:
+            if size > 19:
                 continue
-            brand = is_card_number(digits)
+            start, end = base + groups[first][0], base + groups[last][1]
+            brand = is_card_number("".join(parts[first : last + 1]))
             if brand and not _continues_grouping(text, base, groups, first, last):
                 yield make_span(start, end, "credit_card", {"brand": brand}, validated=True)
                 first = last + 1

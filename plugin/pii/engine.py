@@ -83,6 +83,8 @@ class Engine:
                     self._finders.append((info.name, finder, False, config.long_number_digits))
             else:
                 self._finders.append((info.name, info.finder, info.priority_class == CHECKSUM_CLASS, info.min_digits))
+        # IBANs first: their digits look like cards, BSNs and VAT numbers, which then need not be validated there.
+        self._finders.sort(key=lambda entry: entry[0] != "iban")
         # Most chat has no digits: only the finders that can match without any run then. In general a text with
         # ``n`` digits runs the tier of the highest floor <= n: the finders needing at most that many digits.
         self._tier_floors = sorted({0} | {entry[3] for entry in self._finders})
@@ -100,6 +102,8 @@ class Engine:
         self._allow_values = frozenset(term.strip().casefold() for term in config.allow_list if term.strip())
         self._mask_chars = frozenset({"*", "X", "x"} | _configured_mask_chars(config))
         self._keep_max = max([4] + _configured_keeps(config))
+        # Without deny terms, custom rules and allow-lists nothing can outrank or filter out a checksum-validated find.
+        self._checksum_finds_final = not rules and self._deny is None and self._allow is None and not self._allow_values
         self._strategies = {view: self._view_strategies(view) for view in VIEWS}
         self._regions = tuple(config.phone_regions)
         self._group_digits = config.long_number_digits if "long_number" in config.enabled_types else 0
@@ -136,7 +140,12 @@ class Engine:
                     raise TimeoutError
                 candidates.extend(rule.find(scan, remaining))
             tier = self._finder_tiers[bisect_right(self._tier_floors, scan.digit_total) - 1]
-            for current, finder, checksum, _ in tier:
+            digits_left = scan.digit_total  # digits outside checksum-validated finds that are sure to be kept
+            checksum_found: List[Span] = []
+            scan.settled = self._checksum_finds_final and "#" not in text
+            for current, finder, checksum, min_digits in tier:
+                if min_digits > digits_left and not checksum:
+                    continue  # its finds would hold that many digits, so they would overlap a checksum find and lose
                 if limit_builtins:
                     remaining = deadline - time.perf_counter()
                     if remaining <= 0:
@@ -147,6 +156,8 @@ class Engine:
                     candidates += found
                     if checksum:
                         scan.claim(found)
+                        checksum_found += found
+                        digits_left = self._digits_left(scan, checksum_found)
         except TimeoutError:
             raise _ScanTimedOut(current) from None
         except Exception as error:  # noqa: BLE001 - a finder bug must never let the text through unmasked
@@ -155,6 +166,20 @@ class Engine:
         if self._group_digits and scan.digit_total >= self._group_digits:
             spans = self._cover_groups(text, scan, spans, deadline if limit_builtins else 0.0)
         return spans
+
+    def _digits_left(self, scan: Scan, checksum_found: List[Span]) -> int:
+        """Digits outside the checksum-validated finds when each of them is sure to survive resolution and filtering
+        (pairwise disjoint, too long to be the kept part of a masked value, nothing that outranks them); otherwise
+        all digits, and ``scan.settled`` turns false."""
+        if scan.settled:
+            ordered = sorted(checksum_found, key=lambda span: span.start)
+            text = scan.text
+            if all(before.end <= after.start for before, after in zip(ordered, ordered[1:])) and all(
+                sum(1 for char in text[span.start : span.end] if char.isalnum()) > self._keep_max for span in ordered
+            ):
+                return scan.digit_total - sum(len(run) for span in ordered for run in DIGIT_RUN.findall(text, span.start, span.end))
+            scan.settled = False
+        return scan.digit_total
 
     def _cover_groups(self, text: str, scan: Scan, spans: Tuple[Span, ...], deadline: float) -> Tuple[Span, ...]:
         """Fail closed on digit groups that no finder could segment (see ``grouped``)."""

@@ -43,12 +43,10 @@ IBAN_LENGTHS: Dict[str, int] = {country: 4 + len(classes) for country, classes i
 _START = regex.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \-]?[A-Za-z0-9])")
 
 
-def _class_ok(char: str, kind: str) -> bool:
-    if kind == "n":
-        return "0" <= char <= "9"
-    if kind == "a":
-        return "A" <= char <= "Z"
-    return "0" <= char <= "9" or "A" <= char <= "Z"
+_CLASS_PATTERNS = {"n": "[0-9]", "a": "[A-Z]", "c": "[0-9A-Z]"}  # ASCII only, whatever the text's script
+BBAN_PATTERNS: Dict[str, "regex.Pattern[str]"] = {
+    country: regex.compile("".join(_CLASS_PATTERNS[kind] for kind in classes)) for country, classes in BBAN_CLASSES.items()
+}
 
 
 def is_iban(value: str) -> bool:
@@ -57,26 +55,24 @@ def is_iban(value: str) -> bool:
     classes = BBAN_CLASSES.get(value[:2])
     if classes is None or len(value) != len(classes) + 4 or not value[2:4].isdigit():
         return False
-    if not all(_class_ok(char, kind) for char, kind in zip(value[4:], classes)):
+    if BBAN_PATTERNS[value[:2]].fullmatch(value, 4) is None:
         return False
     return mod97_valid(value)
 
 
+# ``length`` ASCII letters or digits with at most one space or dash between two of them, by IBAN length.
+_SIGNIFICANT_RUNS: Dict[int, "regex.Pattern[str]"] = {
+    length: regex.compile(r"[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){%d}" % (length - 1)) for length in set(IBAN_LENGTHS.values())
+}
+
+
 def _take(text: str, start: int, length: int) -> Optional[int]:
     """End offset after ``length`` significant chars from ``start``, allowing single spaces/dashes between them."""
-    taken, index, size = 0, start, len(text)
-    while index < size and taken < length:
-        char = text[index]
-        if char.isascii() and char.isalnum():
-            taken += 1
-            index += 1
-        elif char in " -" and taken and index + 1 < size and text[index + 1].isascii() and text[index + 1].isalnum():
-            index += 1
-        else:
-            return None
-    if taken != length:
+    match = _SIGNIFICANT_RUNS[length].match(text, start)
+    if match is None:
         return None
-    if index < size and text[index].isalnum():
+    index = match.end()
+    if index < len(text) and text[index].isalnum():
         return None
     return index
 
@@ -94,6 +90,6 @@ def find_ibans(scan: Scan) -> Iterator[Span]:
         end = _take(text, start, length)
         if end is None:
             continue
-        compact = "".join(char for char in text[start:end] if char.isalnum())
+        compact = text[start:end].replace(" ", "").replace("-", "")
         if is_iban(compact):
             yield make_span(start, end, "iban", {"country": country}, validated=True)

@@ -24,7 +24,7 @@ _DIGIT_MARKS = bytes(ord("d") if char in b"0123456789" else ord(" ") for char in
 class Scan:
     """Per-message state shared by the finders. ``timeout`` is the remaining regex budget (None: no limit needed)."""
 
-    __slots__ = ("text", "lower", "digit_total", "max_run", "first_digit", "timeout", "phone_regions", "claimed")
+    __slots__ = ("text", "lower", "digit_total", "max_run", "first_digit", "timeout", "phone_regions", "claimed", "settled")
 
     def __init__(self, text: str, timeout: Optional[float], phone_regions: tuple) -> None:
         self.text = text
@@ -53,6 +53,9 @@ class Scan:
         self.timeout = timeout
         self.phone_regions = phone_regions
         self.claimed: list = []  # (start, end) of checksum-validated finds, which lower-priority finders may skip
+        # True while every claimed find is sure to be in the result (set by the engine): then even checksum finders
+        # may skip a stretch inside one, since a shorter find of the same class loses to it.
+        self.settled = False
 
     def claim(self, spans: list) -> None:
         """Record checksum-validated spans: they win every overlap, so later finders need not validate inside them."""

@@ -38,6 +38,19 @@ def test_iban_beats_card_digits_inside_it(engine):
     assert [kind for kind, _value in found(engine, text)] == ["iban"]
 
 
+def test_values_beside_a_checksum_find_are_still_found(engine):
+    # finders skip the digits an IBAN holds; the values after it must still be found
+    text = "HU57 5376 3613 9130 6393 0108 3844, bel 0612345678 op 12-05-1985 pin 4821"
+    assert [kind for kind, _value in found(engine, text)] == ["iban", "phone", "date", "pin_puk"]
+
+
+def test_a_deny_term_that_outranks_an_iban_leaves_no_digit_group_raw():
+    # the deny term wins over the IBAN, so the IBAN's other digits must be judged again, not skipped as "inside an IBAN"
+    engine = build_engine(EngineConfig(deny_list=("5376",)))
+    masked = engine.mask("HU57 5376 3613 9130 6393 0108 3844", "log").text
+    assert masked == "HU57 #redacted# #number#"
+
+
 def test_specific_beats_generic_for_same_stretch(engine):
     # the phone number is also a 10-digit run; the phone wins over long_number
     assert found(engine, "bel 0612345678") == [("phone", "0612345678")]
