@@ -78,7 +78,9 @@ def find_ssns(scan: Scan) -> Iterator[Span]:
 
 
 def find_passports(scan: Scan) -> Iterator[Span]:
-    if not _PASSPORT_HINT.search(scan.lower):
+    # A context word inside a window is one in the whole text too (the pattern ends in no boundary or lookahead that
+    # a window's end could fake), so a text without any has no passport number.
+    if not _PASSPORT_HINT.search(scan.lower) or search(_PASSPORT_CONTEXT, scan, 0, len(scan.text)) is None:
         return
     for match in finditer(_PASSPORT, scan):
         value = match.group()
