@@ -23,7 +23,7 @@ from plugin.pii.postal import find_postal_codes
 from plugin.pii.scan import Scan
 from plugin.pii.spans import Span
 from plugin.pii.telecom import find_pin_codes, find_sim_numbers
-from plugin.pii.vat import find_vat_numbers
+from plugin.pii.vat import MIN_DIGITS as VAT_MIN_DIGITS, find_vat_numbers
 
 DENY_CLASS, CHECKSUM_CLASS, STRUCTURE_CLASS, CATCH_ALL_CLASS = 0, 1, 2, 3
 
@@ -47,7 +47,7 @@ CATALOGUE: Tuple[TypeInfo, ...] = (
     TypeInfo("credit_card", "#creditcardnr#", CHECKSUM_CLASS, find_cards, 12),
     TypeInfo("iban", "#iban#", CHECKSUM_CLASS, find_ibans, 2),
     TypeInfo("sim_number", "#simnr#", CHECKSUM_CLASS, find_sim_numbers, 19),
-    TypeInfo("vat_number", "#vatnr#", CHECKSUM_CLASS, find_vat_numbers, 8),
+    TypeInfo("vat_number", "#vatnr#", CHECKSUM_CLASS, find_vat_numbers, VAT_MIN_DIGITS),
     TypeInfo("bsn", "#bsn#", CHECKSUM_CLASS, find_bsns, 9),
     TypeInfo("email", "#email#", STRUCTURE_CLASS, find_emails, 0),
     TypeInfo("ip_address", "#ipaddress#", STRUCTURE_CLASS, find_ip_addresses, 0),

@@ -100,8 +100,13 @@ def vat_country(value: str) -> Optional[str]:
     return country if check is None or check(body) else None
 
 
+MIN_DIGITS = 6
+"""Shortest VAT id detected, in digits (IE and ES ids have 6-8). Applied per id, not per text, so that an id is found
+or not on its own, whatever other numbers the message holds; RO ids of 2-5 digits are too short to tell from words."""
+
+
 def find_vat_numbers(scan: Scan) -> Iterator[Span]:
-    if scan.digit_total < 8:
+    if scan.digit_total < MIN_DIGITS:
         return
     for match in finditer(_VAT, scan, scan.digit_start(4)):  # "NL A1" + digit
         body = match.group("body")
@@ -109,7 +114,7 @@ def find_vat_numbers(scan: Scan) -> Iterator[Span]:
         for end_offset in _candidate_ends(body):
             compact = match.group("country") + "".join(c for c in body[:end_offset] if c.isalnum() or c in "+*")
             country = vat_country(compact)
-            if country:
+            if country and sum(char.isdigit() for char in compact) >= MIN_DIGITS:
                 end = match.start("body") + end_offset
                 validated = VAT_FORMATS[country][1] is not None
                 yield make_span(match.start(), end, "vat_number", {"country": country}, validated=validated)

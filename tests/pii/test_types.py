@@ -147,6 +147,18 @@ def test_chat_noise_is_not_pii(engine, text):
     assert [kind for kind, _value in found(engine, text) if kind != "long_number"] == []
 
 
+@pytest.mark.parametrize("other_numbers", ["", " en bestelling 12345678"])
+def test_short_vat_ids_are_found_whatever_else_the_message_holds(engine, other_numbers):
+    # an Irish id has seven digits: whether it is found must not depend on how many digits the rest of the text has
+    text = "VAT IE1234567T" + other_numbers
+    assert ("vat_number", "IE1234567T") in found(engine, text)
+
+
+@pytest.mark.parametrize("other_numbers", ["", " en bestelling 12345678"])
+def test_vat_ids_below_six_digits_are_never_taken(engine, other_numbers):
+    assert not any(kind == "vat_number" for kind, _value in found(engine, "RO1234" + other_numbers))
+
+
 def test_card_brand_is_reported(engine):
     spans = engine.detect("amex 378282246310005")
     assert [(span.type, span.attributes["brand"]) for span in spans] == [("credit_card", "amex")]
