@@ -39,7 +39,7 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
     if kind == "user":
         _mask_key(masked, "text", rules)
         if isinstance(masked.get("parse_data"), Mapping):
-            masked["parse_data"] = _mask_parse_data(masked["parse_data"], rules)
+            masked["parse_data"] = _mask_parse_data(masked["parse_data"], rules, masked.get("message_id"))
         masked["metadata"] = _mask_metadata(_without_nlu_copy(masked.get("metadata")), rules)
     elif kind == "bot":
         if rules.mask_bot_messages:
@@ -62,12 +62,13 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
     return masked
 
 
-def _mask_parse_data(parse_data: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, Any]:
+def _mask_parse_data(parse_data: Mapping[str, Any], rules: EventMaskingRules, message_id: Any = None) -> Dict[str, Any]:
     """Every value, not only text and entities: Rasa copies the message metadata in, components add their own keys,
-    and a client can even choose the intent name (``/anything``)."""
+    and a client can even choose the intent name (``/anything``). The copy of the event's own ``message_id`` is kept
+    as the event keeps it (an identifier; scanning its 32 hex digits costs more than the rest of the event)."""
     masked: Dict[str, Any] = {}
     for key, value in parse_data.items():
-        if key in PARSE_DATA_OFFSETS:
+        if key in PARSE_DATA_OFFSETS or (key == "message_id" and value == message_id):
             masked[key] = value
         elif key == "entities" and isinstance(value, list):
             masked[key] = _mask_entities(value, rules)

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from plugin.pii import Engine, Span, build_engine
 from plugin.policy.audit import AuditLog
@@ -35,6 +35,7 @@ LOG_CACHE_MIN_CHARS = 200
 LOG_CACHE_ENTRIES = 4096
 REPEAT_CACHE_ENTRIES = 8192
 REPEAT_CACHE_SCOPES = 64  # (engine, view) pairs kept; more means settings churn: start over
+CLEAN_PREFIX = "clean/"  # digest cache of customer texts in which an engine found nothing, per stored view
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Guard:
         self._engines: Dict[str, Tuple[Settings, Engine]] = {}
         self._settings_now: Dict[Tuple[int, str], Settings] = {}
         self._repeat_caches: Dict[Tuple[int, str], Tuple[Engine, Dict[bytes, str]]] = {}
+        self._event_rules: Dict[Tuple[str, bool], Tuple[Settings, Engine, EventMaskingRules]] = {}
         self._state: Optional[PluginState] = None
         self._state_failed_at: Optional[float] = None
         self._admin_conversations: Any = None  # AdminConversations, opened on first use
@@ -184,25 +186,32 @@ class Guard:
         Renderings are cached by a digest of the text, so the cache never holds raw text; a new engine (the
         settings changed) starts a new cache."""
         engine = self.engine(channel)
+        renderings = self._renderings(engine, view)
+
+        def mask(text: str) -> str:
+            key = _digest(text)
+            masked = renderings.get(key)
+            if masked is None:
+                masked = engine.mask(text, view).text
+                _remember(renderings, key, masked, entries)
+            return masked
+
+        return mask
+
+    def _renderings(self, engine: Engine, view: str) -> Dict[bytes, str]:
+        """The digest cache of ``repeated_masker`` for one engine and view."""
         cache = self._repeat_caches.get((id(engine), view))
         if cache is None or cache[0] is not engine:
             with self._lock:
                 if len(self._repeat_caches) > REPEAT_CACHE_SCOPES:
                     self._repeat_caches.clear()
                 cache = self._repeat_caches[(id(engine), view)] = (engine, {})
-        renderings = cache[1]
+        return cache[1]
 
-        def mask(text: str) -> str:
-            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            masked = renderings.get(key)
-            if masked is None:
-                masked = engine.mask(text, view).text
-                if len(renderings) >= entries:
-                    renderings.pop(next(iter(renderings)), None)
-                renderings[key] = masked
-            return masked
-
-        return mask
+    def _note_masked(self, engine: Engine, view: str, masked_text: str) -> None:
+        """Record that ``masked_text``, an output of ``engine`` for ``view``, masks to itself (the engine is
+        idempotent): the tracker store then stores the channel's rendering of a message without scanning it again."""
+        _remember(self._renderings(engine, view), _digest(masked_text), masked_text, REPEAT_CACHE_ENTRIES)
 
     def mask_log(self, text: str) -> str:
         """The ``log`` view of the global scope: what any log line may contain.
@@ -221,6 +230,7 @@ class Guard:
         conversation_id: Optional[str] = None,
         *,
         awaiting_code: bool = False,
+        store_soon: bool = False,
     ) -> ProtectedText:
         """Real-time masking of a customer message: one scan, the stored and nlu renderings, and one entity per PII
         span in the nlu text whose value is a vault token for the original (so slots never hold raw values).
@@ -228,21 +238,33 @@ class Guard:
         Under deferred redaction the stored text is the ``agent`` rendering and the whole original goes to the vault
         until the redaction job rewrites the transcript; otherwise it is the final ``storage`` rendering.
         ``awaiting_code`` (an OTP is expected from this conversation) masks every 4-8 digit number as a PIN.
+        ``store_soon``: the vault writes the originals on its writer thread while Rasa goes on (``PIIMasker`` waits for
+        them with ``wait_stored`` before the model sees the tokens); otherwise they are stored when this returns.
         """
         settings = self.settings(channel)
         engine = self.engine(channel)
         deferred = settings.redaction.trigger != "off"
-        stored = engine.mask(text, "agent" if deferred else "storage")
+        stored_view = "agent" if deferred else "storage"
+        clean_texts = self._renderings(engine, f"{CLEAN_PREFIX}{stored_view}")
+        key = None if awaiting_code else _digest(text)
+        if key is not None and key in clean_texts:
+            self._note_masked(engine, stored_view, text)
+            return ProtectedText(text, text)  # "ok, thanks" again: both views found nothing in it last time
+        stored = engine.mask(text, stored_view)
         nlu = engine.mask(text, "nlu")
         spans, placed, nlu_text = list(nlu.spans), list(nlu.output_spans), nlu.text
         stored_text = stored.text
         if awaiting_code:
             stored_text = mask_codes(stored_text)
             nlu_text, spans, placed = _codes_as_pins(nlu_text, text, spans, placed)
+        else:
+            self._note_masked(engine, stored_view, stored_text)
+            if key is not None and not spans and not stored.spans and not stored.timed_out and not nlu.timed_out:
+                _remember(clean_texts, key, "", REPEAT_CACHE_ENTRIES)
         originals = [(text[span.start : span.end], span.type) for span in spans]
         if deferred and stored_text != text:
             originals.append((text, "original_text"))
-        tokens = self._vault_tokens(originals, conversation_id, settings.masking.vault_ttl_hours * 3600)
+        tokens = self._vault_tokens(originals, conversation_id, settings.masking.vault_ttl_hours * 3600, store_soon)
         entities = tuple(
             {
                 "entity": span.type,
@@ -257,23 +279,43 @@ class Guard:
         original = tokens[len(spans)] if len(tokens) > len(spans) else None
         return ProtectedText(stored_text, nlu_text, entities, stored.timed_out or nlu.timed_out, original)
 
-    def protect_message(self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None) -> ProtectedText:
+    def protect_message(
+        self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None, *, store_soon: bool = False
+    ) -> ProtectedText:
         """``protect`` for a customer message as it arrives: numbers are taken for an OTP while the admin chat awaits
         one from this conversation. Only a text holding a 4-8 digit number can carry a code, so only such a text costs
         the state read (the masking of any other text is the same either way)."""
         expects_code = _CODE.search(text) is not None and self.awaiting_code(conversation_id)
-        return self.protect(text, channel, conversation_id, awaiting_code=expects_code)
+        return self.protect(text, channel, conversation_id, awaiting_code=expects_code, store_soon=store_soon)
 
-    def _vault_tokens(self, originals: List[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int) -> List[str]:
+    def _vault_tokens(
+        self, originals: List[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int, store_soon: bool
+    ) -> List[str]:
         """Vault tokens for one message's ``(original, pii_type)`` pairs, in one transaction; if the vault is
         unavailable each entity carries only its type's tag (and no original is kept)."""
         if not originals:
             return []
         try:
-            return self.vault.store_many(originals, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
+            store = self.vault.store_many_soon if store_soon else self.vault.store_many
+            return store(originals, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
         except Exception as error:  # noqa: BLE001 - fail closed: the raw value is never the fallback
             logger.error("vault unavailable (%s); %d value(s) keep no original", type(error).__name__, len(originals))
             return [f"#{pii_type}#" for _, pii_type in originals]
+
+    def wait_stored(self, tokens: Iterable[str]) -> Set[str]:
+        """The barrier after ``protect(..., store_soon=True)``: blocks until those originals are stored; returns the
+        tokens whose write failed (logged; they must not reach slots or actions)."""
+        if self._state is None:
+            return set()  # no vault opened, so nothing is pending
+        failed = self._state.vault.wait_stored(tokens)
+        if failed:
+            logger.error("vault write failed; %d value(s) keep no original", len(failed))
+        return failed
+
+    def wait_all_stored(self) -> None:
+        """Block until every pending vault write of this process is done (before a tracker is saved)."""
+        if self._state is not None:
+            self._state.vault.wait_all_stored()
 
     def awaiting_code(self, conversation_id: Optional[str]) -> bool:
         """True while the admin chat awaits an OTP from this conversation (then ``protect(..., awaiting_code=True)``).
@@ -300,15 +342,33 @@ class Guard:
         the destination is rewritten by the redaction job later (SQL transcripts), so it may hold the agent rendering
         until then; anything else (brokers, other stores) gets the final rendering at once."""
         settings = self.settings(channel)
+        engine = self.engine(channel)
+        key = (channel or GLOBAL_SCOPE, deferred)
+        cached = self._event_rules.get(key)
+        if cached is not None and cached[0] is settings and cached[1] is engine:
+            return cached[2]  # one per tracker save: built again only when the settings change
         masking = settings.masking
         view = "agent" if deferred and settings.redaction.trigger != "off" else "storage"
-        return EventMaskingRules(
+        rules = EventMaskingRules(
             mask=self.repeated_masker(view, channel),
             is_token=is_token,
             mask_bot_messages=masking.masked_messages == "agent_and_customer",
             sensitive_slots=frozenset(masking.sensitive_slots),
             sensitive_metadata=frozenset(masking.sensitive_metadata),
         )
+        self._event_rules[key] = (settings, engine, rules)
+        return rules
+
+
+def _digest(text: str) -> bytes:
+    """The repeated-text caches' key: a digest, so that the caches never hold raw text."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _remember(renderings: Dict[bytes, str], key: bytes, masked: str, entries: int) -> None:
+    if len(renderings) >= entries:
+        renderings.pop(next(iter(renderings)), None)
+    renderings[key] = masked
 
 
 _CODE = re.compile(r"(?<![0-9])[0-9]{4,8}(?![0-9])")

@@ -104,7 +104,7 @@ class GuardedRestInput(HandsToRasa, RestInput):
             text = request.json.get("message") if isinstance(request.json, dict) else None
             sender = request.json.get("sender") if isinstance(request.json, dict) else None
             request.ctx.rasa_guard = (
-                self.guard.protect_message(text, self.channel, conversation_id=str(sender))
+                self.guard.protect_message(text, self.channel, conversation_id=str(sender), store_soon=True)
                 if isinstance(text, str)
                 else None
             )
@@ -232,9 +232,10 @@ def protected_user_message(
     guard: Optional[Guard] = None,
 ) -> UserMessage:
     """The ``UserMessage`` this channel would hand Rasa: use it with ``agent.handle_message`` in-process, so that
-    the action server and the tracker never receive the raw text there either."""
+    the action server and the tracker never receive the raw text there either. The vault stores the message's
+    originals while Rasa fetches the tracker; ``PIIMasker`` waits for them before the tokens are used."""
     guard = guard or current_guard()
-    protected = guard.protect_message(text, channel, conversation_id=sender_id)
+    protected = guard.protect_message(text, channel, conversation_id=sender_id, store_soon=True)
     return UserMessage(
         protected.storage_text,
         output_channel,

@@ -11,7 +11,8 @@ Registered as a (non-trainable) message featurizer so that Rasa runs it on train
 the same tags it sees at run time, with annotated entity offsets moved onto the masked text. At run time each PII span
 becomes an entity whose value is a vault token (``vlt_...``), so slots filled from entities never hold raw values.
 When the plugin's input channel already masked the message, its nlu rendering and entities are taken from the
-message metadata (the text itself is then the storage rendering, which must not be scanned twice).
+message metadata (the text itself is then the storage rendering, which must not be scanned twice), once the vault
+has stored the originals behind their tokens (the channel's vault write runs while Rasa fetches the tracker).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class PIIMasker(GraphComponent):
             from_channel = channel_rendering(message.get("metadata"))
             if from_channel is not None:
                 nlu_text, entities = from_channel
+                entities = self._stored_or_tagged(entities, message.get("metadata"))
             else:
                 protected = self.guard.protect(text)
                 nlu_text, entities = protected.nlu_text, list(protected.entities)
@@ -87,6 +89,17 @@ class PIIMasker(GraphComponent):
             if self._add_entities and entities:
                 message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities, add_to_output=True)
         return messages
+
+    def _stored_or_tagged(self, entities: List[Dict[str, Any]], metadata: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        """The channel's vault writes finish while Rasa fetches the tracker; wait for them here, before any slot or
+        action sees a token. An entity whose original could not be stored carries its type's tag instead, as when
+        the vault is unavailable."""
+        original = metadata[GUARD_METADATA_KEY].get("original")
+        tokens = [e.get("value") for e in entities] + [original]
+        failed = self.guard.wait_stored(t for t in tokens if isinstance(t, str))
+        if not failed:
+            return entities
+        return [dict(e, value=f"#{e.get('entity')}#") if e.get("value") in failed else e for e in entities]
 
 
 def channel_rendering(metadata: Any) -> Optional[Tuple[str, List[Dict[str, Any]]]]:

@@ -19,7 +19,8 @@ this wrapper's ``event_broker``; that broker masks too, so the outage never send
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional, Text
+import functools
+from typing import Any, Dict, Iterable, Optional, Text, Type
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import (
@@ -33,7 +34,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from plugin.policy.event_masking import MASKED_EVENT_KINDS, mask_event
+from plugin.policy.event_masking import MASKED_EVENT_KINDS, EventMaskingRules, mask_event
 from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
@@ -84,6 +85,7 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
     async def save(self, tracker: DialogueStateTracker) -> None:
         if self.redaction_scheduler is not None:
             self.redaction_scheduler.ensure_started()
+        self.guard.wait_all_stored()  # no transcript names a vault token before its original is stored
         await self.inner.save(self.masked_copy(tracker))
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -101,15 +103,31 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         # Only SQL stores are rewritten by deferred redaction; any other store gets the final rendering at once.
         rules = self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
-        masked.events = masked._create_events(
-            [e if _kept_as_is(e) else Event.from_parameters(mask_event(e.as_dict(), rules)) for e in tracker.events]
-        )
+        masked.events = masked._create_events([stored_rendering(e, rules) for e in tracker.events])
         return masked
+
+
+def stored_rendering(event: Event, rules: EventMaskingRules) -> Event:
+    """The event as it is stored: the event itself when masking changes nothing (most bot and slot events), else
+    rebuilt from its masked dict."""
+    if _kept_as_is(event):
+        return event
+    as_dict = event.as_dict()
+    masked = mask_event(as_dict, rules)
+    if masked == as_dict:
+        return event
+    return _event_class(masked["event"])._from_parameters(masked)
 
 
 def _kept_as_is(event: Event) -> bool:
     """Read from the store (already its stored rendering), or of a kind that carries no text or values."""
     return getattr(event, STORED_MARK, False) or event.type_name not in MASKED_EVENT_KINDS
+
+
+@functools.lru_cache(maxsize=None)
+def _event_class(type_name: Text) -> Type[Event]:
+    """``Event.from_parameters`` looks the class up among all event subclasses on every call; once per kind is enough."""
+    return Event.resolve_by_type(type_name)  # type: ignore[return-value] - only masked kinds, all known to Rasa
 
 
 def marked_as_stored(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:

@@ -85,3 +85,20 @@ def test_named_metadata_fields_are_redacted_whole() -> None:
 def test_other_events_pass_unchanged() -> None:
     event = {"event": "action", "name": "action_listen", "policy": "RulePolicy", "confidence": 1.0}
     assert mask_event(event, rules()) == event
+
+
+def test_the_parse_datas_copy_of_the_message_id_is_stored_as_the_event_stores_it_and_anything_else_masked() -> None:
+    scanned = []
+
+    def spy(text: str) -> str:
+        scanned.append(text)
+        return ENGINE.mask(text, "storage").text
+
+    message_id = "0c6e5a21f1d84c3e9b4f4111111111aa"
+    event = {"event": "user", "text": "hello", "message_id": message_id,
+             "parse_data": {"text": "hello", "message_id": message_id}}
+    masked = mask_event(event, EventMaskingRules(mask=spy, is_token=is_token))
+    assert masked["parse_data"]["message_id"] == masked["message_id"] == message_id
+    assert message_id not in scanned
+    forged = dict(event, parse_data={"text": "hello", "message_id": "4111111111111111"})
+    assert "4111111111111111" not in str(mask_event(forged, rules()))

@@ -56,3 +56,25 @@ def test_a_message_already_masked_by_the_guarded_channel_is_not_scanned_again(ma
     masker.process([message])
     assert message.get(TEXT) == "card #creditcardnr#"
     assert [e["value"] for e in message.get(ENTITIES)] == [protected.entities[0]["value"]]
+
+
+def test_the_channels_vault_writes_are_waited_for_and_an_unstored_value_becomes_its_tag(
+    masker: PIIMasker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def channel_message(text: str) -> Message:
+        protected = masker.guard.protect(text, "rest", "c1", store_soon=True)
+        metadata = {"rasa_guard": {"channel": "rest", "nlu_text": protected.nlu_text, "entities": list(protected.entities)}}
+        return Message(data={TEXT: protected.storage_text, "metadata": metadata})
+
+    stored = channel_message(f"card {CARD}")
+    masker.process([stored])
+    (entity,) = stored.get(ENTITIES)
+    assert masker.guard.vault.lookup(entity["value"], reason="test") == CARD  # stored before any action can ask
+
+    def unavailable():
+        raise OSError("disk full")
+
+    monkeypatch.setattr(masker.guard.vault._db, "write", unavailable)
+    lost = channel_message(f"card {CARD}")
+    masker.process([lost])
+    assert [e["value"] for e in lost.get(ENTITIES)] == ["#credit_card#"]  # as when the vault is unavailable

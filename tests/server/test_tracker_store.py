@@ -3,6 +3,7 @@
 import asyncio
 import json
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import pytest
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from plugin.policy.event_masking import mask_event
 from plugin.policy.guard import Guard
 from plugin.policy.settings import parse_privacy_config
+from plugin.server.channel import protected_user_message
 from plugin.server.tracker_store import MaskingTrackerStore, TrackerStoreConfigError, TrackerStoreUnavailableError
 from tests.harness import free_port
 
@@ -199,3 +202,60 @@ def test_a_store_the_redaction_job_cannot_rewrite_gets_the_final_rendering_at_on
 
     assert user_text(memory) == user_text(off) == "my card is #creditcardnr#"
     assert user_text(sql) != user_text(memory) and "1111" in user_text(sql)
+
+
+def test_events_masking_leaves_unchanged_are_stored_as_they_are_and_the_rest_as_rasa_rebuilds_them(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    tracker = conversation("c8")
+    tracker.update(BotUttered("How else can I help?", metadata={"utter_action": "utter_anything_else"}))
+    tracker.update(SlotSet("note", "nothing personal"))
+    copy = store.masked_copy(tracker)
+    rules = store.guard.event_rules(tracker.get_latest_input_channel())
+    for original, stored in zip(tracker.events, copy.events):
+        expected = Event.from_parameters(mask_event(original.as_dict(), rules))  # what every event was rebuilt as before
+        assert stored.as_dict() == expected.as_dict() and type(stored) is type(expected)
+    assert list(copy.events)[-2] is list(tracker.events)[-2] and list(copy.events)[-1] is list(tracker.events)[-1]
+    assert list(copy.events)[5] is not list(tracker.events)[5]  # the bot message with an IBAN
+
+
+def test_a_message_masked_by_the_guarded_channel_is_stored_as_rendered_without_a_second_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store(tmp_path)
+    message = protected_user_message(f"my card is {CARD} and my iban {IBAN}", "c9", channel="rest", guard=store.guard)
+    tracker = DialogueStateTracker("c9", DOMAIN.slots)
+    tracker.update(UserUttered(message.text, {"name": "inform", "confidence": 1.0}, [], None, None, "rest",
+                               message.message_id, message.metadata))
+    engine = store.guard.engine("rest")
+    scanned = []
+    real_mask = engine.mask
+    monkeypatch.setattr(engine, "mask", lambda text, view, *a: scanned.append(text) or real_mask(text, view, *a))
+    stored = next(e for e in store.masked_copy(tracker).events if isinstance(e, UserUttered))
+    assert stored.text == message.text == "my card is **** **** **** 1111 and my iban **************4300"
+    assert message.text not in scanned
+    # a text that did not come through the channel is still scanned, whatever it looks like
+    tracker.update(UserUttered(f"again {CARD}", {"name": "inform", "confidence": 1.0}, [], None, None, "rest"))
+    assert list(store.masked_copy(tracker).events)[-1].text == "again **** **** **** 1111"
+    assert f"again {CARD}" in scanned
+
+
+def test_a_turn_is_saved_only_once_the_originals_behind_its_tokens_are_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    store = make_store(tmp_path)
+    vault = store.guard.vault
+    real_insert = vault._insert
+
+    def slow_insert(*args):
+        time.sleep(0.3)  # a slow disk sync
+        real_insert(*args)
+
+    monkeypatch.setattr(vault, "_insert", slow_insert)
+    message = protected_user_message(f"my card is {CARD}", "c10", channel="rest", guard=store.guard)
+    token = message.metadata["rasa_guard"]["entities"][0]["value"]
+    tracker = DialogueStateTracker("c10", DOMAIN.slots)
+    tracker.update(UserUttered(message.text, {"name": "inform", "confidence": 1.0}, [], None, None, "rest",
+                               message.message_id, message.metadata))
+    run(store.save(tracker))
+    assert vault.lookup(token, reason="test") == CARD

@@ -305,3 +305,25 @@ def test_bad_store_arguments_are_refused_and_store_nothing(vault: Vault, state_u
         vault.store(value, **arguments)
     assert CARD not in str(error.value)
     assert raw_sql(state_url, "SELECT COUNT(*) FROM rg_vault_records")[0][0] == 0
+
+
+def test_values_stored_soon_are_readable_once_waited_for_and_a_failed_write_is_reported(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = vault.store_many_soon([(CARD, "credit_card"), (PHONE, "phone")], conversation_id="c1", ttl_seconds=DAY)
+    assert all(is_token(token) for token in tokens)
+    assert vault.wait_stored(tokens) == set()
+    assert [reveal(vault, token) for token in tokens] == [CARD, PHONE]
+    with pytest.raises(VaultInputError):  # input errors are the caller's, at once, as with store_many
+        vault.store_many_soon([(CARD, "credit card!")], ttl_seconds=DAY)
+
+    def unavailable():
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(vault._db, "write", unavailable)
+    lost = vault.store_many_soon([(CARD, "credit_card")], conversation_id="c2", ttl_seconds=DAY)
+    vault.wait_all_stored()
+    assert vault.wait_stored(lost + tokens) == set(lost)  # still reported after the write has settled
+    monkeypatch.undo()
+    with pytest.raises(UnknownToken):
+        reveal(vault, lost[0])

@@ -1,0 +1,43 @@
+"""Guard.protect on repeated customer texts: a text found clean is answered from a digest cache, never a PII one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+from plugin.policy.guard import Guard
+from plugin.policy.settings import parse_privacy_config
+
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture
+def guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Guard]:
+    monkeypatch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    yield Guard(parse_privacy_config({}))
+
+
+def scans_of(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> List[str]:
+    engine = guard.engine("rest")
+    scanned: List[str] = []
+    real_mask = engine.mask
+    monkeypatch.setattr(engine, "mask", lambda text, view, *a: scanned.append(text) or real_mask(text, view, *a))
+    return scanned
+
+
+def test_a_clean_text_is_scanned_once_and_a_text_with_pii_every_time(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned = scans_of(guard, monkeypatch)
+    first, again = (guard.protect("ok, thanks for the help", "rest", "c1") for _ in range(2))
+    assert first == again and again.storage_text == again.nlu_text == "ok, thanks for the help" and not again.entities
+    assert scanned.count("ok, thanks for the help") == 2  # the stored and the nlu view, the first time only
+    cards = [guard.protect(f"card {CARD}", "rest", "c1") for _ in range(2)]
+    assert [c.storage_text for c in cards] == ["card **** **** **** 1111"] * 2
+    assert cards[0].entities[0]["value"] != cards[1].entities[0]["value"]  # each message its own vault record
+    assert scanned.count(f"card {CARD}") == 4
+
+
+def test_a_conversation_awaiting_a_code_always_gets_its_numbers_masked(guard: Guard) -> None:
+    assert guard.protect("it is 482913", "rest", "c1").storage_text == "it is 482913"
+    assert guard.protect("it is 482913", "rest", "c1", awaiting_code=True).storage_text == "it is #pinpuknr#"
