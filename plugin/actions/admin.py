@@ -20,6 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from plugin.actions.admin_delivery import DeliveryUnavailable, deliver_token
+from plugin.actions.context import trusted_guard_metadata
 from plugin.policy import admin_commands as grammar
 from plugin.policy import permissions
 from plugin.policy.admin_commands import Command, ParseError
@@ -78,20 +79,8 @@ def services(guard: Optional[Guard] = None) -> Services:
 
 
 def guard_metadata(tracker: Tracker) -> Dict[str, Any]:
-    """The plugin's own metadata of the latest message (set by the trusted channel), never the client's."""
-    try:
-        from plugin.actions.context import trusted_guard_metadata  # the access-control helper, when installed
-    except ImportError:
-        trusted_guard_metadata = None
-    if trusted_guard_metadata is not None:
-        found = trusted_guard_metadata(tracker)
-        return dict(found) if isinstance(found, dict) else {}
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "user":
-            metadata = event.get("metadata") or {}
-            data = metadata.get("rasa_guard") if isinstance(metadata, dict) else None
-            return dict(data) if isinstance(data, dict) else {}
-    return {}
+    """The plugin's own metadata of the latest message (sealed by the guarded channel), never the client's."""
+    return trusted_guard_metadata(tracker)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """What an action may trust about the current turn: the guarded channel's own metadata, and the settings in force now.
 
-``metadata["rasa_guard"]`` of a user message is written by rasa-guard's channel only (it drops any client-supplied
-``rasa_guard`` entry), so the client address and ``management_allowed`` found there were decided by the server. Messages
-without it (reminders, other channels) get an empty mapping: callers must treat a missing key as "not allowed".
+``metadata["rasa_guard"]`` of a user message is trusted only when its seal verifies (``plugin.policy.metadata_seal``):
+then rasa-guard's channel wrote it, and the client address and ``management_allowed`` found there were decided by the
+server. Messages without a valid one (reminders, other channels, a client forging the entry through a stock channel)
+get an empty mapping: callers must treat a missing key as "not allowed".
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rasa_sdk import Tracker
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
 from plugin.policy.idle import is_customer_text
+from plugin.policy.metadata_seal import verified
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,11 +38,18 @@ def latest_user_event(events: Iterable[Mapping[str, Any]]) -> Optional[Mapping[s
 
 
 def guard_metadata_of(event: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """The channel-written ``rasa_guard`` entry of one user event ({} for reminders and unguarded channels)."""
+    """The channel-written ``rasa_guard`` entry of one user event ({} for reminders, unguarded channels, forgeries)."""
     if event is None or not is_customer_message(event):
         return {}
-    entry = (event.get("metadata") or {}).get(GUARD_METADATA_KEY)
-    return dict(entry) if isinstance(entry, dict) else {}
+    return sealed_entry(event.get("metadata"))
+
+
+def sealed_entry(metadata: Any) -> Dict[str, Any]:
+    """The ``rasa_guard`` entry of some metadata when its seal verifies, else {}."""
+    entry = metadata.get(GUARD_METADATA_KEY) if isinstance(metadata, Mapping) else None
+    if entry is None:
+        return {}
+    return verified(entry, current_guard().metadata_seal_key()) or {}
 
 
 def trusted_guard_metadata(tracker: Tracker) -> Dict[str, Any]:
@@ -59,8 +68,7 @@ def channel_of(tracker: Tracker) -> Optional[str]:
     guarded = trusted_guard_metadata(tracker).get("channel")
     if not guarded:
         start = tracker.get_slot(SESSION_START_METADATA_SLOT)
-        if isinstance(start, dict) and isinstance(start.get(GUARD_METADATA_KEY), dict):
-            guarded = start[GUARD_METADATA_KEY].get("channel")
+        guarded = sealed_entry(start).get("channel")
     return str(guarded or tracker.get_latest_input_channel() or "") or None
 
 

@@ -39,8 +39,8 @@ from plugin.actions.context import (
     guard_metadata_of,
     is_customer_message,
     latest_user_event,
+    sealed_entry,
 )
-from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
 from plugin.policy.idle import TIMER_INTENTS, InvalidIdleTimers, plan_idle_timers, reminder_name, session_expired
 from plugin.policy.schema import Settings
@@ -88,9 +88,7 @@ def end_idle_session(tracker: Tracker, channel: Optional[str], settings: Setting
 
 
 def _session_start_metadata(tracker: Tracker) -> Dict[str, Any]:
-    metadata = tracker.get_slot(SESSION_START_METADATA_SLOT)
-    entry = metadata.get(GUARD_METADATA_KEY) if isinstance(metadata, dict) else None
-    return dict(entry) if isinstance(entry, dict) else {}
+    return sealed_entry(tracker.get_slot(SESSION_START_METADATA_SLOT))
 
 
 class ActionSessionStart(Action):

@@ -15,7 +15,7 @@ REDACTED = "#redacted#"
 GUARD_METADATA_KEY = "rasa_guard"
 # The event kinds that carry text or values; any other event (actions, session starts, rewinds...) is stored as is.
 MASKED_EVENT_KINDS = frozenset({"user", "bot", "slot", "entities", "reminder"})
-NLU_ONLY_KEYS = ("nlu_text", "entities")
+NLU_ONLY_KEYS = ("nlu_text", "entities", "seal")  # the seal only vouches for the live message
 PARSE_DATA_OFFSETS = frozenset({"text_tokens"})  # token offsets into the (masked) text: numbers that carry nothing  # of the channel's ``rasa_guard`` entry: read by PIIMasker, never stored
 
 TextMasker = Callable[[str], str]

@@ -82,6 +82,7 @@ class Guard:
         self._repeat_caches: Dict[Tuple[int, str], Tuple[Engine, Dict[bytes, str]]] = {}
         self._event_rules: Dict[Tuple[str, bool], Tuple[Settings, Engine, EventMaskingRules]] = {}
         self._state: Optional[PluginState] = None
+        self._seal_key: Optional[bytes] = None
         self._state_failed_at: Optional[float] = None
         self._admin_conversations: Any = None  # AdminConversations, opened on first use
 
@@ -168,6 +169,17 @@ class Guard:
                     cached = (settings, build_engine(engine_config(settings.masking, self._hash_key())))
                     self._engines[scope] = cached
         return cached[1]
+
+    def metadata_seal_key(self) -> bytes:
+        """Key of the seal on ``metadata["rasa_guard"]`` (``metadata_seal``), derived from the master key that the Rasa
+        server and the action server share; empty without plugin state, so nothing is sealed or trusted then."""
+        if self._seal_key is None:
+            try:
+                self._seal_key = subkey(self.state.master_key, "metadata-seal")
+            except StateUnavailable as error:
+                logger.error("rasa-guard: no key to seal or verify message metadata: %s", error)
+                return b""
+        return self._seal_key
 
     def _hash_key(self) -> bytes:
         """Key of the ``hash`` strategy, derived from the master key; without state the strategy renders tags."""

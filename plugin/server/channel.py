@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 
 from plugin.policy.event_masking import GUARD_METADATA_KEY, mask_event
 from plugin.policy.guard import Guard, ProtectedText, current_guard
+from plugin.policy.metadata_seal import sealed
 from plugin.server.access import AccessGate
 from plugin.server.idle_timers import note_customer_message
 
@@ -65,6 +66,7 @@ class HandsToRasa:
             )
         except Exception as error:  # noqa: BLE001 - the message is still answered; the lazy expiry check remains
             logger.error("rasa-guard: idle timers not noted (%s)", type(error).__name__)
+        seal_guard_entry(message, self.guard)  # last: the access checks may have added to the entry
         await on_new_message(message)
 
     def _processor(self) -> Optional[MessageProcessor]:
@@ -236,10 +238,19 @@ def protected_user_message(
     originals while Rasa fetches the tracker; ``PIIMasker`` waits for them before the tokens are used."""
     guard = guard or current_guard()
     protected = guard.protect_message(text, channel, conversation_id=sender_id, store_soon=True)
-    return UserMessage(
+    message = UserMessage(
         protected.storage_text,
         output_channel,
         sender_id,
         input_channel=channel,
         metadata=guarded_metadata(guard, channel, protected, metadata),
     )
+    return seal_guard_entry(message, guard)
+
+
+def seal_guard_entry(message: UserMessage, guard: Guard) -> UserMessage:
+    """Seal the plugin's metadata entry (``plugin.policy.metadata_seal``) so that readers can tell it from a client's."""
+    entry = (message.metadata or {}).get(GUARD_METADATA_KEY)
+    if isinstance(entry, dict):
+        message.metadata[GUARD_METADATA_KEY] = sealed(entry, guard.metadata_seal_key())
+    return message

@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from plugin.policy.guard import Guard, current_guard
 from plugin.policy.event_masking import GUARD_METADATA_KEY
+from plugin.policy.metadata_seal import verified
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -78,7 +79,7 @@ class PIIMasker(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            from_channel = channel_rendering(message.get("metadata"))
+            from_channel = channel_rendering(message.get("metadata"), self.guard.metadata_seal_key())
             if from_channel is not None:
                 nlu_text, entities = from_channel
                 entities = self._stored_or_tagged(entities, message.get("metadata"))
@@ -102,11 +103,12 @@ class PIIMasker(GraphComponent):
         return [dict(e, value=f"#{e.get('entity')}#") if e.get("value") in failed else e for e in entities]
 
 
-def channel_rendering(metadata: Any) -> Optional[Tuple[str, List[Dict[str, Any]]]]:
-    """The nlu text and entities the plugin's input channel put in the message metadata, if it did."""
-    if not isinstance(metadata, Mapping) or not isinstance(metadata.get(GUARD_METADATA_KEY), Mapping):
+def channel_rendering(metadata: Any, seal_key: bytes) -> Optional[Tuple[str, List[Dict[str, Any]]]]:
+    """The nlu text and entities the plugin's input channel put in the message metadata, if it did: an entry without
+    a valid seal (a client's, through a stock channel) is ignored and the text is masked here instead (fail closed)."""
+    guard_data = verified(metadata.get(GUARD_METADATA_KEY), seal_key) if isinstance(metadata, Mapping) else None
+    if guard_data is None:
         return None
-    guard_data = metadata[GUARD_METADATA_KEY]
     nlu_text, entities = guard_data.get("nlu_text"), guard_data.get("entities")
     if not isinstance(nlu_text, str) or not isinstance(entities, list):
         return None

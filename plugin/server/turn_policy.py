@@ -32,6 +32,7 @@ from plugin.policy.blacklist import find_block
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
 from plugin.policy.idle import InvalidIdleTimers, is_customer_text, session_expired
+from plugin.policy.metadata_seal import verified as seal_verified
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,15 @@ def previous_customer_message_at(tracker: DialogueStateTracker, latest: UserUtte
     return None
 
 
-def guard_turn_reason(tracker: DialogueStateTracker, latest: UserUttered, settings_now: Callable[[Optional[str]], Settings]) -> Optional[str]:
-    """Why ``action_guard_turn`` must run for ``latest`` ("blocked", "idle_expired"), or None."""
-    verified = (latest.metadata or {}).get(GUARD_METADATA_KEY)
-    verified = verified if isinstance(verified, dict) else {}
+def guard_turn_reason(
+    tracker: DialogueStateTracker,
+    latest: UserUttered,
+    settings_now: Callable[[Optional[str]], Settings],
+    seal_key: bytes = b"",
+) -> Optional[str]:
+    """Why ``action_guard_turn`` must run for ``latest`` ("blocked", "idle_expired"), or None. The channel's metadata
+    counts only under a valid seal (``metadata_seal``): a client's own ``rasa_guard`` entry cannot pick the scope."""
+    verified = seal_verified((latest.metadata or {}).get(GUARD_METADATA_KEY), seal_key) or {}
     channel = verified.get("channel") or latest.input_channel or tracker.get_latest_input_channel()
     settings = settings_now(channel)
     if find_block(settings.blacklist, channel, tracker.sender_id, verified) is not None:
@@ -123,7 +129,8 @@ class GuardTurnPolicy(Policy):
         key = (tracker.sender_id, latest.timestamp)
         if key not in self._decided:
             try:
-                self._decided[key] = guard_turn_reason(tracker, latest, current_guard().settings_now)
+                guard = current_guard()
+                self._decided[key] = guard_turn_reason(tracker, latest, guard.settings_now, guard.metadata_seal_key())
             except Exception as error:  # noqa: BLE001 - fail closed: the action decides again, on its own view
                 logger.error("rasa-guard: per-turn check failed (%s); running the guard action", type(error).__name__)
                 self._decided[key] = "check_failed"

@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 
 from plugin.policy.guard import Guard, current_guard, set_current_guard
+from plugin.policy.metadata_seal import sealed
 from plugin.policy.settings import parse_privacy_config
 
 
@@ -27,8 +28,14 @@ def use_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
     set_current_guard(None)
 
 
-def user(text: str, at: float, channel: str = "rest", external: bool = False, **guard: Any) -> Dict[str, Any]:
-    metadata: Dict[str, Any] = {"is_external": True} if external else {"rasa_guard": {"channel": channel, **guard}}
+def user(
+    text: str, at: float, channel: str = "rest", external: bool = False, forged: bool = False, **guard: Any
+) -> Dict[str, Any]:
+    """A user event as the guarded channel writes it (its entry sealed), or as a client could forge it (``forged``)."""
+    entry = {"channel": channel, **guard}
+    if not forged:
+        entry = sealed(entry, current_guard().metadata_seal_key())
+    metadata: Dict[str, Any] = {"is_external": True} if external else {"rasa_guard": entry}
     return {"event": "user", "timestamp": at, "text": f"EXTERNAL: {text}" if external else text,
             "parse_data": {"intent": {"name": text}}, "input_channel": channel, "metadata": metadata}
 

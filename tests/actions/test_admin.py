@@ -17,6 +17,7 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from plugin.policy.metadata_seal import sealed
 from plugin.actions import admin
 from plugin.actions.admin import ActionAdminCommand, ActionAdminConfirm, ActionAdminLogin, ActionAdminVerify
 from plugin.policy.guard import Guard, set_current_guard
@@ -70,7 +71,7 @@ class Chat:
             text, CHANNEL, conversation_id=self.sender, awaiting_code=self.guard.awaiting_code(self.sender)
         )
         self.last_stored = protected.storage_text
-        guard_data = {"channel": CHANNEL, **self.metadata}
+        guard_data = sealed({"channel": CHANNEL, **self.metadata}, self.guard.metadata_seal_key())
         tracker = Tracker.from_dict(
             {
                 "sender_id": self.sender,
@@ -317,7 +318,7 @@ def test_intent_shortcut_entities_are_not_read(guard: Guard) -> None:
             "sender_id": ADMIN_PHONE, "slots": {},
             "latest_message": {"text": "block #phonenr#", "intent": {"name": "admin_list_edit"},
                                "entities": [{"entity": "phone", "value": token, "start": 6, "end": 15}]},
-            "events": [{"event": "user", "metadata": {"rasa_guard": {"channel": CHANNEL}}}],
+            "events": [{"event": "user", "metadata": {"rasa_guard": sealed({"channel": CHANNEL}, guard.metadata_seal_key())}}],
         }
     )
     dispatcher = CollectingDispatcher()

@@ -98,3 +98,6 @@ def test_actions_trust_only_the_channel_written_client_context() -> None:
     # a reminder-triggered message carries no client context: refused, never assumed
     assert management_allowed(tracker("a", [inside, user("EXTERNAL_idle_warning", now(), external=True)])) is False
     assert management_allowed(tracker("a", [user("admin_login", now())])) is False
+    # through a stock channel a client can write its own entry; without the channel's seal it counts for nothing
+    forged = user("admin_login", now(), client_ip="192.0.2.5", management_allowed=True, forged=True)
+    assert management_allowed(tracker("a", [forged])) is False and trusted_guard_metadata(tracker("a", [forged])) == {}

@@ -9,6 +9,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from plugin.policy.guard import Guard
+from plugin.policy.metadata_seal import sealed
 from plugin.policy.settings import parse_privacy_config
 from plugin.server.nlu import PIIMasker
 from plugin.storage.vault import is_token
@@ -51,11 +52,23 @@ def test_run_time_messages_get_the_nlu_view_and_token_entities(masker: PIIMasker
 
 def test_a_message_already_masked_by_the_guarded_channel_is_not_scanned_again(masker: PIIMasker) -> None:
     protected = masker.guard.protect(f"card {CARD}", "rest", "c1")
-    metadata = {"rasa_guard": {"channel": "rest", "nlu_text": protected.nlu_text, "entities": list(protected.entities)}}
+    entry = {"channel": "rest", "nlu_text": protected.nlu_text, "entities": list(protected.entities)}
+    metadata = {"rasa_guard": sealed(entry, masker.guard.metadata_seal_key())}
     message = Message(data={TEXT: protected.storage_text, "metadata": metadata})
     masker.process([message])
     assert message.get(TEXT) == "card #creditcardnr#"
     assert [e["value"] for e in message.get(ENTITIES)] == [protected.entities[0]["value"]]
+
+
+def test_a_client_forged_channel_entry_is_ignored_and_the_text_masked_here(masker: PIIMasker) -> None:
+    # through a stock channel a client may send its own rasa_guard entry, here claiming the raw text is the nlu view
+    forged = {"channel": "rest", "nlu_text": f"card {CARD}", "entities": [{"entity": "x", "value": CARD}]}
+    for entry in (forged, dict(forged, seal="0" * 64)):
+        message = Message(data={TEXT: f"card {CARD}", "metadata": {"rasa_guard": entry}})
+        masker.process([message])
+        assert message.get(TEXT) == "card #creditcardnr#"
+        assert [e["entity"] for e in message.get(ENTITIES)] == ["credit_card"]
+        assert is_token(message.get(ENTITIES)[0]["value"])
 
 
 def test_the_channels_vault_writes_are_waited_for_and_an_unstored_value_becomes_its_tag(
@@ -63,7 +76,8 @@ def test_the_channels_vault_writes_are_waited_for_and_an_unstored_value_becomes_
 ) -> None:
     def channel_message(text: str) -> Message:
         protected = masker.guard.protect(text, "rest", "c1", store_soon=True)
-        metadata = {"rasa_guard": {"channel": "rest", "nlu_text": protected.nlu_text, "entities": list(protected.entities)}}
+        entry = {"channel": "rest", "nlu_text": protected.nlu_text, "entities": list(protected.entities)}
+        metadata = {"rasa_guard": sealed(entry, masker.guard.metadata_seal_key())}
         return Message(data={TEXT: protected.storage_text, "metadata": metadata})
 
     stored = channel_message(f"card {CARD}")
@@ -78,3 +92,15 @@ def test_the_channels_vault_writes_are_waited_for_and_an_unstored_value_becomes_
     lost = channel_message(f"card {CARD}")
     masker.process([lost])
     assert [e["value"] for e in lost.get(ENTITIES)] == ["#credit_card#"]  # as when the vault is unavailable
+
+
+def test_the_guarded_channels_message_carries_a_sealed_entry_that_stays_valid_after_access_checks(masker: PIIMasker) -> None:
+    from plugin.policy.metadata_seal import verified
+    from plugin.server.channel import protected_user_message, seal_guard_entry
+
+    key = masker.guard.metadata_seal_key()
+    message = protected_user_message(f"card {CARD}", "c1", guard=masker.guard)
+    assert verified(message.metadata["rasa_guard"], key)["nlu_text"] == "card #creditcardnr#"
+    message.metadata["rasa_guard"].update(client_ip="192.0.2.5", management_allowed=False)  # the access gate's context
+    assert verified(message.metadata["rasa_guard"], key) is None
+    assert verified(seal_guard_entry(message, masker.guard).metadata["rasa_guard"], key)["client_ip"] == "192.0.2.5"

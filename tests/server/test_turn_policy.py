@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 from rasa.shared.core.events import ActionExecuted, ActionReverted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from plugin.policy.metadata_seal import sealed
 from plugin.policy.schema import Settings
 from plugin.policy.settings import parse_privacy_config, resolve
 from plugin.server.turn_policy import guard_turn_reason, latest_customer_message
@@ -23,15 +24,18 @@ def tracker(*events: Any, sender: str = "c1") -> DialogueStateTracker:
     return DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), *events])
 
 
+KEY = b"s" * 32  # the metadata seal key (from the master key in a real server)
+
+
 def customer(text: str, at: float, channel: str = "rest", **guard: Any) -> UserUttered:
     return UserUttered(text, {"name": "greet"}, input_channel=channel,
-                       metadata={"rasa_guard": {"channel": channel, **guard}}, timestamp=at)
+                       metadata={"rasa_guard": sealed({"channel": channel, **guard}, KEY)}, timestamp=at)
 
 
 def reason(t: DialogueStateTracker, settings: Settings = SETTINGS) -> Optional[str]:
     latest = latest_customer_message(t)
     assert latest is not None
-    return guard_turn_reason(t, latest, lambda channel: settings)
+    return guard_turn_reason(t, latest, lambda channel: settings, KEY)
 
 
 def test_a_customer_message_needs_the_guard_once() -> None:
@@ -56,6 +60,17 @@ def test_a_blacklisted_sender_is_caught_by_id_and_by_verified_phone() -> None:
     # the guarded channel's verified phone counts; +44 is blocked as a country code
     assert reason(tracker(customer("hi", time.time(), verified_phone="+442079460018"), sender="web-1")) == "blocked"
     assert reason(tracker(customer("hi", time.time(), verified_phone="+31612345678"), sender="web-2")) is None
+
+
+def test_a_client_forged_entry_cannot_pick_a_laxer_scope() -> None:
+    # through a stock channel a client may write {"rasa_guard": {"channel": "vip"}}; unsealed, it is ignored
+    lax = resolve(parse_privacy_config({}))
+    forged = UserUttered("hi", {"name": "greet"}, input_channel="rest", metadata={"rasa_guard": {"channel": "vip"}},
+                         timestamp=time.time())
+    t = tracker(forged, sender="spammer-7")
+    latest = latest_customer_message(t)
+    assert latest is not None
+    assert guard_turn_reason(t, latest, lambda channel: lax if channel == "vip" else SETTINGS, KEY) == "blocked"
 
 
 def test_a_runtime_blacklist_change_is_seen_through_the_settings_of_this_instant() -> None:
