@@ -93,11 +93,21 @@ def scan(needles: Needles, report: ScanReport, source: str, data: bytes) -> None
     report.sources[source] = report.sources.get(source, 0) + len(data)
     for end, (pii_type, length) in needles.automaton.iter(text):
         start = end - length + 1
-        # A value must stand on its own: "1234567" inside a longer digit run (a timestamp) is not that value.
+        # A value must stand on its own: "1234567" inside a longer digit run (a timestamp) is not that value, nor
+        # are the digits after a decimal point ("322335" of an amount's compact form in 1764624883.322335).
         before = text[start - 1] if start > 0 else " "
         after = text[end + 1] if end + 1 < len(text) else " "
-        if not (before.isalnum() or after.isalnum()):
-            report.hits.append((source, pii_type, start))
+        if before.isalnum() or after.isalnum():
+            continue
+        if _continues_a_number(text, start - 1, -1, text[start]) or _continues_a_number(text, end + 1, 1, text[end]):
+            continue
+        report.hits.append((source, pii_type, start))
+
+
+def _continues_a_number(text: str, mark: int, step: int, edge: str) -> bool:
+    """True when a digit at a value's edge meets a decimal mark that has another digit on its far side."""
+    far = mark + step
+    return edge.isdigit() and 0 <= far < len(text) and text[mark] in ".," and text[far].isdigit()
 
 
 def scan_files(needles: Needles, report: ScanReport, label: str, paths: Iterable[Path]) -> None:
