@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -30,7 +28,6 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import corpus, rasa_latency  # noqa: E402
-from tests import harness  # noqa: E402
 
 MAX_ACTIONS_PER_TURN = 6  # a turn that predicts more has gone wrong; the tuple shows it
 CONVERSATION_LENGTH = 10
@@ -172,13 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=3, help="examples shown per disagreement (default 3)")
     args = parser.parse_args(argv)
 
-    workdir = Path(tempfile.mkdtemp(prefix="path-agreement-"))
-    os.environ["RASA_GUARD_STATE_URL"] = f"sqlite:///{workdir / 'state.db'}"
-    os.environ["RASA_GUARD_CONFIG"] = str(harness.ROOT / "privacy.yml")
-    os.environ.update(harness.QUIET_ENV)
-    print("training / reusing models ...", file=sys.stderr)
-    guarded_model = harness.trained_model(workdir)
-    plain_model = rasa_latency.plain_model(workdir)
+    _workdir, guarded_model, plain_model = rasa_latency.prepare_models("path-agreement-")
 
     from rasa.core.agent import Agent
     from rasa.utils.common import configure_library_logging

@@ -59,6 +59,16 @@ def plain_model(workdir: Path) -> Path:
     return out
 
 
+def prepare_models(prefix: str) -> Tuple[Path, Path, Path]:
+    """A fresh work directory holding the plugin's state, and the bot trained with and without the plugin (cached)."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["RASA_GUARD_STATE_URL"] = f"sqlite:///{workdir / 'state.db'}"
+    os.environ["RASA_GUARD_CONFIG"] = str(harness.ROOT / "privacy.yml")
+    os.environ.update(harness.QUIET_ENV)
+    print("training / reusing models ...", file=sys.stderr)
+    return workdir, harness.trained_model(workdir), plain_model(workdir)
+
+
 def percentile(values: List[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -85,13 +95,7 @@ def main(argv: Any = None) -> int:
     parser.add_argument("--warmup", type=int, default=40, help="unmeasured messages per agent first (default 40)")
     args = parser.parse_args(argv)
 
-    workdir = Path(tempfile.mkdtemp(prefix="rasa-latency-"))
-    os.environ["RASA_GUARD_STATE_URL"] = f"sqlite:///{workdir / 'state.db'}"
-    os.environ["RASA_GUARD_CONFIG"] = str(harness.ROOT / "privacy.yml")
-    os.environ.update(harness.QUIET_ENV)
-    print("training / reusing models ...", file=sys.stderr)
-    guarded_model = harness.trained_model(workdir)
-    unguarded_model = plain_model(workdir)
+    workdir, guarded_model, unguarded_model = prepare_models("rasa-latency-")
 
     from rasa.core.agent import load_agent
     from rasa.shared.core.events import ActionExecuted, UserUttered

@@ -175,7 +175,7 @@ class Engine:
             ordered = sorted(checksum_found, key=lambda span: span.start)
             text = scan.text
             if all(before.end <= after.start for before, after in zip(ordered, ordered[1:])) and all(
-                sum(1 for char in text[span.start : span.end] if char.isalnum()) > self._keep_max for span in ordered
+                _significant(text, span) > self._keep_max for span in ordered
             ):
                 return scan.digit_total - sum(len(run) for span in ordered for run in DIGIT_RUN.findall(text, span.start, span.end))
             scan.settled = False
@@ -220,8 +220,7 @@ class Engine:
         return kept
 
     def _is_kept_part(self, text: str, span: Span) -> bool:
-        significant = sum(1 for char in text[span.start : span.end] if char.isalnum())
-        if significant > self._keep_max:
+        if _significant(text, span) > self._keep_max:
             return False
         return _masked_side(text, span.start - 1, -1, self._mask_chars) or _masked_side(
             text, span.end, 1, self._mask_chars
@@ -338,6 +337,11 @@ def _isolated(text: str, span: Span) -> bool:
     if after >= len(text):
         return True
     return text[after].isspace() and not (after + 1 < len(text) and _joins(text[after + 1]))
+
+
+def _significant(text: str, span: Span) -> int:
+    """Letters and digits in a span: what keep counts and kept parts are measured in."""
+    return sum(1 for char in text[span.start : span.end] if char.isalnum())
 
 
 def _joins(char: str) -> bool:

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable
 
+from plugin.policy.metadata_seal import SEAL_FIELD
+
 REDACTED = "#redacted#"
 GUARD_METADATA_KEY = "rasa_guard"
 # The event kinds that carry text or values; any other event (actions, session starts, rewinds...) is stored as is.
 MASKED_EVENT_KINDS = frozenset({"user", "bot", "slot", "entities", "reminder"})
-NLU_ONLY_KEYS = ("nlu_text", "entities", "seal")  # the seal only vouches for the live message
-PARSE_DATA_OFFSETS = frozenset({"text_tokens"})  # token offsets into the (masked) text: numbers that carry nothing  # of the channel's ``rasa_guard`` entry: read by PIIMasker, never stored
+# Keys of the channel's ``rasa_guard`` entry that are never stored: PIIMasker's copy of the message, and the seal,
+# which vouches for the live message only (a stored copy is masked value by value).
+UNSTORED_GUARD_KEYS = ("nlu_text", "entities", SEAL_FIELD)
+PARSE_DATA_OFFSETS = frozenset({"text_tokens"})  # token offsets into the (masked) text: numbers that carry nothing
 
 TextMasker = Callable[[str], str]
 
@@ -84,7 +88,7 @@ def _without_nlu_copy(metadata: Any) -> Any:
     entities, so storage keeps only the rest of the entry (channel, client context, the original's vault token)."""
     if not isinstance(metadata, Mapping) or not isinstance(metadata.get(GUARD_METADATA_KEY), Mapping):
         return metadata
-    guard_entry = {k: v for k, v in metadata[GUARD_METADATA_KEY].items() if k not in NLU_ONLY_KEYS}
+    guard_entry = {k: v for k, v in metadata[GUARD_METADATA_KEY].items() if k not in UNSTORED_GUARD_KEYS}
     return {**metadata, GUARD_METADATA_KEY: guard_entry}
 
 

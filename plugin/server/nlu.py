@@ -81,8 +81,8 @@ class PIIMasker(GraphComponent):
                 continue
             from_channel = channel_rendering(message.get("metadata"), self.guard.metadata_seal_key())
             if from_channel is not None:
-                nlu_text, entities = from_channel
-                entities = self._stored_or_tagged(entities, message.get("metadata"))
+                nlu_text, entities, original = from_channel
+                entities = self._stored_or_tagged(entities, original)
             else:
                 protected = self.guard.protect(text)
                 nlu_text, entities = protected.nlu_text, list(protected.entities)
@@ -91,11 +91,10 @@ class PIIMasker(GraphComponent):
                 message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities, add_to_output=True)
         return messages
 
-    def _stored_or_tagged(self, entities: List[Dict[str, Any]], metadata: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    def _stored_or_tagged(self, entities: List[Dict[str, Any]], original: Any) -> List[Dict[str, Any]]:
         """The channel's vault writes finish while Rasa fetches the tracker; wait for them here, before any slot or
-        action sees a token. An entity whose original could not be stored carries its type's tag instead, as when
-        the vault is unavailable."""
-        original = metadata[GUARD_METADATA_KEY].get("original")
+        action sees a token (``original``: the whole message's, under deferred redaction). An entity whose original
+        could not be stored carries its type's tag instead, as when the vault is unavailable."""
         tokens = [e.get("value") for e in entities] + [original]
         failed = self.guard.wait_stored(t for t in tokens if isinstance(t, str))
         if not failed:
@@ -103,16 +102,17 @@ class PIIMasker(GraphComponent):
         return [dict(e, value=f"#{e.get('entity')}#") if e.get("value") in failed else e for e in entities]
 
 
-def channel_rendering(metadata: Any, seal_key: bytes) -> Optional[Tuple[str, List[Dict[str, Any]]]]:
-    """The nlu text and entities the plugin's input channel put in the message metadata, if it did: an entry without
-    a valid seal (a client's, through a stock channel) is ignored and the text is masked here instead (fail closed)."""
+def channel_rendering(metadata: Any, seal_key: bytes) -> Optional[Tuple[str, List[Dict[str, Any]], Any]]:
+    """The nlu text, entities and original-text token the plugin's input channel put in the message metadata, if it
+    did: an entry without a valid seal (a client's, through a stock channel) is ignored and the text is masked here
+    instead (fail closed)."""
     guard_data = verified(metadata.get(GUARD_METADATA_KEY), seal_key) if isinstance(metadata, Mapping) else None
     if guard_data is None:
         return None
     nlu_text, entities = guard_data.get("nlu_text"), guard_data.get("entities")
     if not isinstance(nlu_text, str) or not isinstance(entities, list):
         return None
-    return nlu_text, [dict(e) for e in entities if isinstance(e, Mapping)]
+    return nlu_text, [dict(e) for e in entities if isinstance(e, Mapping)], guard_data.get("original")
 
 
 def _moved_entity(
