@@ -6,7 +6,7 @@ import logging
 import time
 from bisect import bisect_right
 from functools import partial
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import phonenumbers
 
@@ -238,18 +238,27 @@ class Engine:
 
     def mask(self, text: str, view: str, tokenizer: Optional[Tokenizer] = None) -> MaskResult:
         """Render ``text`` for ``view``; spans index the original text. Idempotent: masking the result changes nothing."""
-        strategies = self._strategies_for(view)
+        return self.mask_views(text, (view,), tokenizer)[0]
+
+    def mask_views(self, text: str, views: Sequence[str], tokenizer: Optional[Tokenizer] = None) -> Tuple[MaskResult, ...]:
+        """``mask`` for each of ``views`` from one detection pass (a customer message is stored and shown to NLU)."""
+        strategies = [self._strategies_for(view) for view in views]
+        results: List[MaskResult] = []
         try:
-            spans = self._detect(text)
-            if view == "nlu" and self.config.nlu_hidden_digits > 0:
-                spans = self._hide_numbers(text, spans)
-            if not spans:
-                return make_mask_result(text, (), False, ())
-            masked, spans, placed = self._render_stable(text, spans, view, strategies, tokenizer)
+            detected = self._detect(text)
+            for view, view_strategies in zip(views, strategies):
+                spans = detected
+                if view == "nlu" and self.config.nlu_hidden_digits > 0:
+                    spans = self._hide_numbers(text, spans)
+                if not spans:
+                    results.append(make_mask_result(text, (), False, ()))
+                    continue
+                masked, spans, placed = self._render_stable(text, spans, view, view_strategies, tokenizer)
+                results.append(make_mask_result(masked, spans, False, placed))
         except _ScanTimedOut as timed_out:
             self._report_timeout(timed_out, text)
-            return MaskResult(TIMEOUT_TEXT if text else "", (), True)
-        return make_mask_result(masked, spans, False, placed)
+            return tuple(MaskResult(TIMEOUT_TEXT if text else "", (), True) for _ in views)
+        return tuple(results)
 
     def _strategies_for(self, view: str) -> Mapping[str, StrategySpec]:
         if view == "admin":

@@ -262,8 +262,7 @@ class Guard:
         if key is not None and key in clean_texts:
             self._note_masked(engine, stored_view, text)
             return ProtectedText(text, text)  # "ok, thanks" again: both views found nothing in it last time
-        stored = engine.mask(text, stored_view)
-        nlu = engine.mask(text, "nlu")
+        stored, nlu = engine.mask_views(text, (stored_view, "nlu"))
         spans, placed, nlu_text = list(nlu.spans), list(nlu.output_spans), nlu.text
         stored_text = stored.text
         if awaiting_code:

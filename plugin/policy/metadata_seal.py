@@ -5,6 +5,9 @@ its own: a channel scope with laxer settings, ``management_allowed``, its own NL
 their entry with a key derived from the master key, which the Rasa server and the action server share, and every
 reader of a live message trusts the entry only when the seal verifies. Stored events are masked value by value, so a
 seal is checked on the live message only, never on a stored copy.
+
+Rasa hands the very dict a channel sealed to ``PIIMasker`` and, inside the ``UserUttered`` event, to the policies, so
+an entry this process sealed is recognised by identity (and an unchanged body) without computing the HMAC again.
 """
 
 from __future__ import annotations
@@ -12,14 +15,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any, Dict, Mapping, Optional
+import threading
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 SEAL_FIELD = "seal"
+RECENT_SEALS_KEPT = 2048  # entries sealed in this process and still recognised without an HMAC (a few per message)
+
+_recent: Dict[str, Tuple[Dict[str, Any], Dict[str, Any], bytes]] = {}  # seal -> (the sealed dict, its body's copy, key)
+_recent_lock = threading.Lock()
 
 
-def _digest(entry: Mapping[str, Any], key: bytes) -> str:
-    body = {name: value for name, value in entry.items() if name != SEAL_FIELD}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+def _canonical(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+
+
+def _digest(canonical: str, key: bytes) -> str:
     return hmac.new(key, canonical.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
@@ -27,7 +37,9 @@ def sealed(entry: Mapping[str, Any], key: bytes) -> Dict[str, Any]:
     """A copy of ``entry`` with its seal. Without a key (no plugin state) the copy is unsealed, so readers distrust it."""
     copy = {name: value for name, value in entry.items() if name != SEAL_FIELD}
     if key:
-        copy[SEAL_FIELD] = _digest(copy, key)
+        canonical = _canonical(copy)
+        copy[SEAL_FIELD] = seal = _digest(canonical, key)
+        _remember(seal, (copy, json.loads(canonical), key))
     return copy
 
 
@@ -35,6 +47,18 @@ def verified(entry: Any, key: bytes) -> Optional[Dict[str, Any]]:
     """The entry without its seal when the seal is this key's, else None (missing, forged, altered, or no key)."""
     if not key or not isinstance(entry, Mapping) or not isinstance(entry.get(SEAL_FIELD), str):
         return None
-    if not hmac.compare_digest(entry[SEAL_FIELD].encode("utf-8", "surrogatepass"), _digest(entry, key).encode("ascii")):
+    seal = entry[SEAL_FIELD]
+    body = {name: value for name, value in entry.items() if name != SEAL_FIELD}
+    known = _recent.get(seal)
+    if known is not None and known[0] is entry and known[2] == key and known[1] == body:
+        return body  # the very dict this process sealed, unchanged since (no client can hand in this object)
+    if not hmac.compare_digest(seal.encode("utf-8", "surrogatepass"), _digest(_canonical(body), key).encode("ascii")):
         return None
-    return {name: value for name, value in entry.items() if name != SEAL_FIELD}
+    return body
+
+
+def _remember(seal: str, known: Tuple[Dict[str, Any], Dict[str, Any], bytes]) -> None:
+    with _recent_lock:
+        _recent[seal] = known
+        while len(_recent) > RECENT_SEALS_KEPT:
+            del _recent[next(iter(_recent))]

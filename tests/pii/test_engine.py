@@ -151,6 +151,8 @@ def test_runtime_timeout_fails_closed(caplog):
     assert events and events[0][1] == len(text)
     assert "secret" not in caplog.text and ";," not in caplog.text
     assert [span.type for span in engine.detect(text)] == ["unscanned"]
+    both = engine.mask_views(text, ("storage", "nlu"))
+    assert [(r.timed_out, r.text) for r in both] == [(True, "#redacted#")] * 2 and len(events) == 3  # once more, not per view
 
 
 # -- strategies and views -----------------------------------------------------------------------------------------

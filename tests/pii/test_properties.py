@@ -63,3 +63,9 @@ def test_inserted_checksum_value_never_survives(words, value, view):
     """Cards and IBANs separated by spaces from any digit-free text are always masked in every view."""
     text = " ".join(words[:1] + [value] + words[1:])
     assert value not in ENGINE.mask(text, view).text
+
+
+@given(st.one_of(unicode_text, chat_text), st.lists(st.sampled_from(VIEWS), min_size=1, max_size=4))
+@SETTINGS
+def test_one_pass_for_several_views_renders_each_as_mask_does(text, views):
+    assert ENGINE.mask_views(text, views) == tuple(ENGINE.mask(text, view) for view in views)

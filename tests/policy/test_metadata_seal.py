@@ -5,7 +5,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin.policy.metadata_seal import SEAL_FIELD, sealed, verified
+from plugin.policy import metadata_seal
+from plugin.policy.metadata_seal import RECENT_SEALS_KEPT, SEAL_FIELD, sealed, verified
 
 KEY = b"k" * 32
 ENTRY = {"channel": "rest", "management_allowed": False, "nlu_text": "my card #creditcardnr#", "entities": []}
@@ -42,3 +43,34 @@ def test_the_seal_survives_a_json_round_trip():
 def test_any_entry_round_trips_and_never_raises(entry):
     assert verified(sealed(entry, KEY), KEY) == {k: v for k, v in entry.items() if k != SEAL_FIELD}
     assert verified(entry, KEY) is None or SEAL_FIELD in entry
+
+
+def test_the_sealed_dict_itself_is_refused_once_changed_in_place():
+    # Rasa hands the very dict on, which this process recognises without an HMAC: only while it is unchanged
+    entry = sealed(ENTRY, KEY)
+    assert verified(entry, KEY) == ENTRY
+    entry["management_allowed"] = True
+    assert verified(entry, KEY) is None
+    entry["management_allowed"] = False
+    entry["channel"] = "whatsapp"
+    assert verified(entry, KEY) is None
+
+
+def test_the_sealed_dict_itself_does_not_verify_under_another_key():
+    entry = sealed(ENTRY, KEY)
+    assert verified(entry, b"o" * 32) is None and verified(entry, b"") is None
+
+
+def test_a_verified_body_is_a_copy_the_caller_may_change():
+    entry = sealed(ENTRY, KEY)
+    verified(entry, KEY)["channel"] = "whatsapp"
+    assert verified(entry, KEY) == ENTRY
+
+
+def test_recognised_seals_are_bounded_and_older_ones_still_verify_by_hmac():
+    first = sealed(ENTRY, KEY)
+    for index in range(RECENT_SEALS_KEPT + 5):
+        sealed(dict(ENTRY, nlu_text=str(index)), KEY)
+    assert len(metadata_seal._recent) <= RECENT_SEALS_KEPT
+    assert first[SEAL_FIELD] not in metadata_seal._recent
+    assert verified(first, KEY) == ENTRY
