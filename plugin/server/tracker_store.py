@@ -20,7 +20,7 @@ this wrapper's ``event_broker``; that broker masks too, so the outage never send
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Iterable, Optional, Text, Type
+from typing import Any, Dict, Iterable, Optional, Text, Tuple, Type
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import (
@@ -34,7 +34,7 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from plugin.policy.event_masking import MASKED_EVENT_KINDS, EventMaskingRules, mask_event
+from plugin.policy.event_masking import MASKED_EVENT_KINDS, EventMaskingRules, mask_event, with_known_clean
 from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
@@ -68,6 +68,7 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         self.inner = build_inner_store(inner_config, domain, broker)
         check_reachable(self.inner)
         super().__init__(domain, broker, **kwargs)
+        self._rules_with_names: Dict[int, Tuple[EventMaskingRules, Domain, EventMaskingRules]] = {}
         self.redaction_scheduler = _redaction_scheduler(self.inner, self.guard)
         if self.redaction_scheduler is not None:
             self.redaction_scheduler.ensure_started()  # `rasa run` builds the store inside its event loop
@@ -101,10 +102,28 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         """A tracker holding the same number of events as ``tracker``, each in its storage rendering. Events read
         from this store are stored renderings already and are kept as they are: a turn masks only its new events."""
         # Only SQL stores are rewritten by deferred redaction; any other store gets the final rendering at once.
-        rules = self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
+        rules = self._with_domain_names(
+            self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
+        )
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
         masked.events = masked._create_events([stored_rendering(e, rules) for e in tracker.events])
         return masked
+
+
+    def _with_domain_names(self, rules: EventMaskingRules) -> EventMaskingRules:
+        """The rules plus the domain's names as known-clean strings, built once per rules and domain."""
+        cached = self._rules_with_names.get(id(rules))
+        if cached is None or cached[0] is not rules or cached[1] is not self.domain:
+            if len(self._rules_with_names) > 64:
+                self._rules_with_names.clear()
+            cached = (rules, self.domain, with_known_clean(rules, domain_names(self.domain)))
+            self._rules_with_names[id(rules)] = cached
+        return cached[2]
+
+
+def domain_names(domain: Domain) -> Iterable[Text]:
+    """Names the bot's author chose, which every stored turn repeats: intents (the ranking), entities, slots, actions."""
+    return [*domain.intents, *domain.entities, *(slot.name for slot in domain.slots), *domain.action_names_or_texts]
 
 
 def stored_rendering(event: Event, rules: EventMaskingRules) -> Event:
