@@ -42,7 +42,7 @@ def _reveal(args: argparse.Namespace) -> int:
     from plugin.policy.audit import REFUSED
     from plugin.policy.redaction import original_token
     from plugin.policy.staff import StaffDirectory, UnknownStaff
-    from plugin.storage.vault import RecordUnavailable, RevealRefused
+    from plugin.storage.vault import ForeignRecord, RecordUnavailable, RevealRefused
 
     guard = open_guard(args)
     transcripts = open_transcripts(args)
@@ -61,16 +61,19 @@ def _reveal(args: argparse.Namespace) -> int:
         state.audit.append("vault.reveal", outcome=REFUSED, actor=member.name, role=member.role, channel=channel,
                            conversation_id=args.conversation_id, detail=f"{refusal}; reason={args.reason[:500]}")
         raise CommandError(refusal)
-    shown = gone = 0
+    shown = gone = foreign = 0
     for event in _user_events(transcripts, args.conversation_id):
         token = original_token(event)
         if token is None:
             continue
         try:
             text = state.vault.reveal(token, actor=member.name, role=member.role, reason=args.reason,
-                                      allowed_roles=allowed, channel=channel)
+                                      allowed_roles=allowed, channel=channel, owner=args.conversation_id)
         except RevealRefused as error:
             raise CommandError(str(error)) from None
+        except ForeignRecord:
+            foreign += 1  # audited as refused: a token copied in from another conversation is not this one's
+            continue
         except RecordUnavailable:
             gone += 1
             continue
@@ -81,6 +84,8 @@ def _reveal(args: argparse.Namespace) -> int:
         return 1
     if gone:
         print(f"({gone} message(s) no longer have an original: expired or redacted)")
+    if foreign:
+        print(f"({foreign} message(s) name another conversation's record; not shown)")
     return 0
 
 

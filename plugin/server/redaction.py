@@ -156,14 +156,14 @@ class RedactionJob:
             if due:
                 parsed = [_loads(row.data, row.id) for row in due]
                 tokens: Set[str] = set().union(*(tokens_in(event) for event in parsed))
-                rendering = FinalRendering(rules, rules.mask, vault.read_for_rewrite(tokens))
+                rendering = FinalRendering(rules, rules.mask, vault.read_for_rewrite(tokens, owner=conversation_id))
                 changes = [(row.id, json.dumps(new)) for row, old in zip(due, parsed)
                            if (new := redact_event(old, rendering)) != old]
                 events += len(changes)
                 all_tokens |= tokens
                 last_id = due[-1].id
                 if not dry_run:
-                    records += vault.shred_many(tokens)  # first: after a crash here the rows re-mask from the agent text
+                    records += vault.shred_many(tokens, owner=conversation_id)  # first: after a crash here the rows re-mask
                     self.transcripts.rewrite(conversation_id, changes)
                     self.statuses.mark_progress(conversation_id, last_id, completed=False)
             if len(due) < len(rows) or len(rows) < self.batch_size:
@@ -171,7 +171,7 @@ class RedactionJob:
             after = rows[-1].id
         shred_conversation = conversation_id if complete else None
         if dry_run:
-            return events, vault.count_unshredded(all_tokens, shred_conversation)
+            return events, vault.count_unshredded(all_tokens, shred_conversation, owner=conversation_id)
         if complete:
             records += vault.shred_many(conversation_id=conversation_id)
         if last_id is not None or complete:

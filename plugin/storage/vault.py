@@ -27,7 +27,7 @@ from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequenc
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.expression import ColumnElement
@@ -93,6 +93,10 @@ class RecordExpired(RecordUnavailable):
 
 class RecordShredded(RecordUnavailable):
     """The record's key was deleted; its value is gone for good."""
+
+
+class ForeignRecord(RecordUnavailable):
+    """The record belongs to another conversation than the one being read (its token was copied there)."""
 
 
 class MasterKeyMismatch(VaultError):
@@ -243,8 +247,10 @@ class Vault:
         reason: str,
         allowed_roles: Collection[str],
         channel: Optional[str] = None,
+        owner: Optional[str] = None,
     ) -> str:
-        """A person's read of an original: needs an allowed role and a reason; audited (without the value)."""
+        """A person's read of an original: needs an allowed role and a reason; audited (without the value). With
+        ``owner`` (the conversation being read) a record of another conversation is refused (``ForeignRecord``)."""
         allowed = {allowed_roles} if isinstance(allowed_roles, str) else set(allowed_roles)  # "admin" is not {"a", ...}
         refusal = None
         if role not in allowed:
@@ -252,7 +258,7 @@ class Vault:
         elif not reason or not reason.strip():
             refusal = "a reason is required to reveal a vault record"
         return self._audited_read(
-            "vault.reveal", token, actor=actor, role=role, reason=reason, channel=channel, refusal=refusal
+            "vault.reveal", token, actor=actor, role=role, reason=reason, channel=channel, refusal=refusal, owner=owner
         )
 
     def lookup(self, token: str, *, reason: str, actor: str = "bot", channel: Optional[str] = None) -> str:
@@ -270,6 +276,7 @@ class Vault:
         reason: str,
         channel: Optional[str],
         refusal: Optional[str],
+        owner: Optional[str] = None,
     ) -> str:
         row = self._fetch(token) if is_token(token) else None
         detail = f"token={token if is_token(token) else '(malformed)'} reason={(reason or '')[:MAX_REASON_CHARS]}"
@@ -290,6 +297,8 @@ class Vault:
             audit(REFUSED, refusal)
             raise RevealRefused(refusal)
         try:
+            if row is not None and not _owned_by(row.conversation_id, owner):
+                raise ForeignRecord(f"vault record {token} belongs to another conversation than {owner!r}")
             value = self._decrypt(token, row)
         except RecordUnavailable as error:
             audit(REFUSED, str(error))
@@ -334,16 +343,17 @@ class Vault:
             raise VaultIntegrityError(f"vault record {token} failed authentication: it was altered or moved") from None
         return plain.decode("utf-8")
 
-    def read_for_rewrite(self, tokens: Collection[str]) -> Dict[str, Tuple[str, Optional[str]]]:
+    def read_for_rewrite(self, tokens: Collection[str], owner: Optional[str] = None) -> Dict[str, Tuple[str, Optional[str]]]:
         """PII type and, while still readable, the original of each known token: the deferred-redaction job's read.
 
         Not audited per record: the values only feed the final storage rendering, and the job audits each
         conversation it rewrites. Unknown tokens are left out; shredded, expired or unreadable ones map to None.
+        With ``owner``, records of another conversation count as unknown (see ``_records_of``).
         """
         found: Dict[str, Tuple[str, Optional[str]]] = {}
         for token in sorted({t for t in tokens if is_token(t)}):
             row = self._fetch(token)
-            if row is None:
+            if row is None or not _owned_by(row.conversation_id, owner):
                 continue
             try:
                 found[token] = (row.pii_type, self._decrypt(token, row))
@@ -351,18 +361,22 @@ class Vault:
                 found[token] = (row.pii_type, None)
         return found
 
-    def count_unshredded(self, tokens: Collection[str] = (), conversation_id: Optional[str] = None) -> int:
+    def count_unshredded(
+        self, tokens: Collection[str] = (), conversation_id: Optional[str] = None, *, owner: Optional[str] = None
+    ) -> int:
         """How many records among ``tokens`` or of ``conversation_id`` still have a key (what a shred would remove)."""
-        condition = _records_of(tokens, conversation_id)
+        condition = _records_of(tokens, conversation_id, owner)
         if condition is None:
             return 0
         query = select(func.count()).select_from(vault_keys.join(vault_records)).where(condition)
         with self._db.read() as connection:
             return int(connection.execute(query).scalar_one())
 
-    def shred_many(self, tokens: Collection[str] = (), conversation_id: Optional[str] = None) -> int:
+    def shred_many(
+        self, tokens: Collection[str] = (), conversation_id: Optional[str] = None, *, owner: Optional[str] = None
+    ) -> int:
         """Shred every record among ``tokens`` or of ``conversation_id`` in one transaction; returns how many had a key."""
-        condition = _records_of(tokens, conversation_id)
+        condition = _records_of(tokens, conversation_id, owner)
         return 0 if condition is None else self._shred(condition)
 
     def shred(self, token: str) -> bool:
@@ -402,12 +416,25 @@ class Vault:
             pass  # best effort: a busy checkpoint is retried by the next shred; the key rows are deleted either way
 
 
-def _records_of(tokens: Collection[str], conversation_id: Optional[str]) -> Optional[ColumnElement]:
-    """The records named by ``tokens`` or belonging to ``conversation_id``; None when that selects nothing."""
+def _records_of(
+    tokens: Collection[str], conversation_id: Optional[str], owner: Optional[str] = None
+) -> Optional[ColumnElement]:
+    """The records named by ``tokens`` or belonging to ``conversation_id``; None when that selects nothing.
+
+    With ``owner``, ``tokens`` name only records of that conversation or of none (``PIIMasker`` on a stock channel
+    stores without one): a token copied into another conversation's transcript (a client can write one into its
+    metadata) must not make a job on that conversation read or shred a record that is not its own."""
     clauses = []
     wanted = sorted({t for t in tokens if is_token(t)})
     if wanted:
-        clauses.append(vault_records.c.token.in_(wanted))
+        named = vault_records.c.token.in_(wanted)
+        if owner is not None:
+            named = and_(named, or_(vault_records.c.conversation_id.is_(None), vault_records.c.conversation_id == owner))
+        clauses.append(named)
     if conversation_id is not None:
         clauses.append(vault_records.c.conversation_id == conversation_id)
     return or_(*clauses) if clauses else None
+
+
+def _owned_by(conversation_id: Optional[str], owner: Optional[str]) -> bool:
+    return owner is None or conversation_id is None or conversation_id == owner

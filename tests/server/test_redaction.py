@@ -262,6 +262,39 @@ def test_dry_run_counts_and_changes_nothing(bed: Bed) -> None:
     assert (real.conversations, real.events, real.vault_records) == (2, report.events, report.vault_records)
 
 
+def test_a_token_copied_from_another_conversation_is_neither_read_nor_shredded(bed: Bed, capsys: Any) -> None:
+    # a client of a stock channel can write any metadata, e.g. another conversation's original-text token
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    victim = bed.conversation("victim")
+    victim_token = next(json.loads(d)["metadata"]["rasa_guard"]["original"] for _, d in bed.rows(victim)
+                        if json.loads(d)["event"] == "user")
+    forger = bed.prefix + "forger"
+    tracker = DialogueStateTracker(forger, bed.store.domain.slots)
+    tracker.update(UserUttered("hello", input_channel="rest", metadata={"rasa_guard": {"original": victim_token}}))
+    asyncio.run(bed.store.save(tracker))
+    assert victim_token in "".join(d for _, d in bed.rows(forger))
+    victim_keys = bed.live_keys(victim)
+
+    add_admin(bed)
+    code, out, _ = reveal(bed, forger, "ada", capsys)
+    assert code == 1 and EMAIL not in out  # not shown as the forger's
+    refused = bed.guard.state.audit.entries(action="vault.reveal")
+    assert [(e.outcome, e.conversation_id) for e in refused] == [("refused", victim)]
+
+    bed.resolve(forger)
+    dry = asyncio.run(bed.job().run(dry_run=True))
+    assert dry.vault_records == 0
+    report = asyncio.run(bed.job().run())
+    assert (report.conversations, report.failed, report.vault_records) == (1, 0, 0)
+    forged = "".join(d for _, d in bed.rows(forger))
+    assert victim_token not in forged and "hello" in forged and EMAIL not in forged and IBAN not in forged
+    assert bed.live_keys(victim) == victim_keys  # the victim's originals are still there for its own reveal
+    code, out, _ = reveal(bed, victim, "ada", capsys)
+    assert code == 0 and EMAIL in out
+
+
 def test_a_reopened_conversation_is_redacted_again_on_its_next_resolve(bed: Bed) -> None:
     sender = bed.conversation("r")
     bed.resolve(sender)

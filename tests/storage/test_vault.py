@@ -16,6 +16,7 @@ from plugin.storage.db import StateDB, sqlite_path
 from plugin.storage.keys import MasterKey
 from plugin.storage.vault import (
     TOKEN_RE,
+    ForeignRecord,
     MasterKeyMismatch,
     RecordExpired,
     RecordShredded,
@@ -233,6 +234,23 @@ def test_shred_conversation_shreds_only_that_conversation(vault: Vault, state_ur
     for token in mine:
         with pytest.raises(RecordShredded):
             reveal(vault, token)
+    assert reveal(vault, other) == PHONE
+
+
+def test_with_an_owner_only_that_conversations_records_and_unassigned_ones_are_read_or_shredded(
+    vault: Vault, audit: AuditLog
+) -> None:
+    mine = vault.store(PHONE, pii_type="phone", conversation_id="conv-1", ttl_seconds=DAY)
+    unassigned = vault.store(CARD, pii_type="credit_card", ttl_seconds=DAY)  # PIIMasker on a stock channel
+    other = vault.store(PHONE, pii_type="phone", conversation_id="conv-2", ttl_seconds=DAY)
+    tokens = [mine, unassigned, other]
+    assert set(vault.read_for_rewrite(tokens, owner="conv-1")) == {mine, unassigned}
+    assert set(vault.read_for_rewrite(tokens)) == set(tokens)
+    with pytest.raises(ForeignRecord):
+        vault.reveal(other, actor="staff-1", role="admin", reason="complaint", allowed_roles=ADMINS, owner="conv-1")
+    assert audit.entries(action="vault.reveal")[-1].outcome == REFUSED
+    assert vault.count_unshredded(tokens, owner="conv-1") == 2
+    assert vault.shred_many(tokens, owner="conv-1") == 2
     assert reveal(vault, other) == PHONE
 
 
