@@ -4,9 +4,9 @@ Run from the repository root: ``.venv/bin/python -m benchmarks.rasa_latency [--m
 
 Two in-process Rasa agents answer the same generated chat messages (mostly without PII, as in real traffic),
 alternating message by message so both see the same machine load:
-- *plain*: the bot's config without ``PIIMasker`` and ``GuardTurnPolicy``, Rasa's own SQL tracker store (SQLite),
-  messages as typed;
-- *guarded*: the bot as shipped: ``PIIMasker`` first, ``GuardTurnPolicy`` (blacklist and idle-expiry check per
+- *plain*: the bot's config without ``PIIMasker`` and with ``RulePolicy`` for ``GuardedRulePolicy``, Rasa's own SQL
+  tracker store (SQLite), messages as typed;
+- *guarded*: the bot as shipped: ``PIIMasker`` first, ``GuardedRulePolicy`` (blacklist and idle-expiry check per
   message, in the Rasa process), ``MaskingTrackerStore`` around the same kind of SQL store, and each message handled
   as the guarded channel does: masked (``protected_user_message``, vault writes included) and noted by the idle
   timers (``note_customer_message``) before the agent gets it.
@@ -43,7 +43,7 @@ MEDIAN_OVERHEAD_TARGET = 0.03
 
 def plain_model(workdir: Path) -> Path:
     """The same bot trained without the plugin's NLU component (cached by Rasa's training cache)."""
-    config = (harness.ROOT / "config.yml").read_text()
+    config = (harness.ROOT / "config.yml").read_text().replace("plugin.server.turn_policy.GuardedRulePolicy", "RulePolicy")
     plugin_lines = ("PIIMasker", "GuardTurnPolicy", "rasa-guard")
     plain = "\n".join(line for line in config.splitlines() if not any(mark in line for mark in plugin_lines))
     config_path = workdir / "config-plain.yml"

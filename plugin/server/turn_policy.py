@@ -1,4 +1,4 @@
-"""``GuardTurnPolicy``: the plugin's per-turn checks, decided inside the Rasa server at no extra round trip.
+"""``GuardTurnPolicy`` and ``GuardedRulePolicy``: per-turn checks inside the Rasa server, no extra round trip.
 
 After every real customer message it asks two questions of the live tracker: is the sender blacklisted (settings as
 of this instant, so an admin's change applies to the next message), and did the previous customer message come longer
@@ -8,7 +8,13 @@ reverts its own ``ActionExecuted``, so rules, stories and TED see the conversati
 policy abstains and the turn costs nothing more. The idle timers are restarted by the guarded channels
 (``plugin.server.idle_timers``). Reminder-triggered (external) messages are skipped: they are not customer activity.
 
-config.yml::
+config.yml, in place of ``RulePolicy`` (same options; one graph node for both)::
+
+    policies:
+      - name: plugin.server.turn_policy.GuardedRulePolicy
+        core_fallback_threshold: 0.3
+
+or, beside any policies (a bot without ``RulePolicy``)::
 
     policies:
       - name: plugin.server.turn_policy.GuardTurnPolicy
@@ -21,6 +27,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
@@ -90,40 +97,22 @@ def guard_turn_reason(
     return None
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class GuardTurnPolicy(Policy):
-    """Predicts the guard action when a customer message needs it; above RulePolicy (priority 6) so it goes first."""
+class TurnCheck:
+    """The decision both policies make, once per real customer message (they are asked after every action)."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 7, "action": GUARD_TURN_ACTION}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The policy is asked after every action of a turn; decide once per customer message.
+    def __init__(self, action: Text) -> None:
+        self.action = action
         self._decided: "OrderedDict[Tuple[Text, float], Optional[str]]" = OrderedDict()
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource  # nothing to learn: the decision depends on the live tracker only
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
-        action = self.config.get("action", GUARD_TURN_ACTION)
-        latest = latest_customer_message(tracker, action)
+    def guard_action_index(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[int]:
+        """The domain index of the guard action when it must run now, else None."""
+        latest = latest_customer_message(tracker, self.action)
         if latest is None or self._reason(tracker, latest) is None:
-            return self._prediction(probabilities)
-        if action not in domain.action_names_or_texts:
-            logger.error("rasa-guard: %s is not in the domain's actions; per-turn protection is off", action)
-            return self._prediction(probabilities)
-        probabilities[domain.index_for_action(action)] = 1.0
-        # A "no user" prediction outranks even RulePolicy's active-loop predictions, so forms cannot skip the guard.
-        return self._prediction(probabilities, is_no_user_prediction=True)
+            return None
+        if self.action not in domain.action_names_or_texts:
+            logger.error("rasa-guard: %s is not in the domain's actions; per-turn protection is off", self.action)
+            return None
+        return domain.index_for_action(self.action)
 
     def _reason(self, tracker: DialogueStateTracker, latest: UserUttered) -> Optional[str]:
         key = (tracker.sender_id, latest.timestamp)
@@ -137,3 +126,66 @@ class GuardTurnPolicy(Policy):
             if len(self._decided) > DECISIONS_KEPT:
                 self._decided.popitem(last=False)
         return self._decided[key]
+
+
+def guard_prediction(policy: Policy, domain: Domain, index: int) -> PolicyPrediction:
+    """Full confidence for the guard action as a "no user" prediction, which outranks every prediction based on the
+    user's input and even RulePolicy's active-loop predictions, so forms cannot skip the guard."""
+    probabilities = policy._default_predictions(domain)
+    probabilities[index] = 1.0
+    return policy._prediction(probabilities, is_no_user_prediction=True)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class GuardTurnPolicy(Policy):
+    """Predicts the guard action when a customer message needs it; above RulePolicy (priority 6) so it goes first.
+    For bots with ``RulePolicy``, ``GuardedRulePolicy`` does the same in RulePolicy's node (one graph node less)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 7, "action": GUARD_TURN_ACTION}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._check = TurnCheck(self.config.get("action", GUARD_TURN_ACTION))
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource  # nothing to learn: the decision depends on the live tracker only
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        index = self._check.guard_action_index(tracker, domain)
+        if index is None:
+            return self._prediction(self._default_predictions(domain))
+        return guard_prediction(self, domain, index)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class GuardedRulePolicy(RulePolicy):
+    """``RulePolicy`` with ``GuardTurnPolicy``'s check in front: in place of both, it saves Rasa one policy node per
+    prediction (two or more per message). Takes every RulePolicy option, plus ``guard_action``."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**RulePolicy.get_default_config(), "guard_action": GUARD_TURN_ACTION}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._check = TurnCheck(self.config.get("guard_action", GUARD_TURN_ACTION))
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        index = self._check.guard_action_index(tracker, domain)
+        if index is None:
+            return super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
+        return guard_prediction(self, domain, index)

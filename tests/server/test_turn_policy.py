@@ -4,6 +4,8 @@ only for a blacklisted sender or a session that expired while no idle timer was 
 from __future__ import annotations
 
 import time
+
+import pytest
 from typing import Any, Dict, Optional
 
 from rasa.shared.core.events import ActionExecuted, ActionReverted, SessionStarted, UserUttered
@@ -92,3 +94,55 @@ def test_reminder_messages_do_not_count_as_activity_and_a_new_session_starts_the
     warning.timestamp = now - 10
     assert reason(tracker(customer("hi", now - 61), warning, customer("back", now))) == "idle_expired"
     assert reason(tracker(customer("hi", now - 600), SessionStarted(), ActionExecuted("action_listen"), customer("back", now))) is None
+
+
+# -- the policies in Rasa's graph -----------------------------------------------------------------------------------
+
+DOMAIN_YAML = """
+version: "3.1"
+intents: [greet]
+responses:
+  utter_greet:
+  - text: "Hello"
+actions: [action_guard_turn]
+"""
+
+
+def policies(tmp_path: Any) -> Dict[str, Any]:
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from plugin.server.turn_policy import GuardedRulePolicy, GuardTurnPolicy
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    return {
+        kind: cls.create(cls.get_default_config(), storage, Resource(kind), context)
+        for kind, cls in (("rule", RulePolicy), ("guarded_rule", GuardedRulePolicy), ("turn", GuardTurnPolicy))
+    }
+
+
+@pytest.mark.parametrize("reason_found", ["blocked", None])
+def test_guarded_rule_policy_is_rule_policy_with_the_guard_check_in_front(tmp_path: Any, monkeypatch: Any,
+                                                                          reason_found: Optional[str]) -> None:
+    from rasa.shared.core.domain import Domain
+
+    from plugin.server.turn_policy import TurnCheck
+
+    monkeypatch.setattr(TurnCheck, "_reason", lambda self, tracker, latest: reason_found)
+    domain = Domain.from_yaml(DOMAIN_YAML)
+    made = policies(tmp_path)
+    t = tracker(customer("hi", time.time()))
+    for policy in made.values():
+        policy.train([], domain)  # no rules: RulePolicy then predicts its core fallback or nothing
+    rule, guarded, turn = (made[k].predict_action_probabilities(t, domain) for k in ("rule", "guarded_rule", "turn"))
+    guard_index = domain.index_for_action("action_guard_turn")
+    if reason_found:
+        for prediction in (guarded, turn):
+            assert prediction.max_confidence_index == guard_index and prediction.max_confidence == 1.0
+            assert prediction.is_no_user_prediction  # outranks every other policy, even a form's loop prediction
+        assert guarded.policy_name == "GuardedRulePolicy" and guarded.policy_priority == rule.policy_priority
+    else:
+        assert guarded.probabilities == rule.probabilities and not guarded.is_no_user_prediction
+        assert turn.max_confidence == 0.0  # abstains
