@@ -41,13 +41,18 @@ from tests import harness  # noqa: E402
 MEDIAN_OVERHEAD_TARGET = 0.03
 
 
-def plain_model(workdir: Path) -> Path:
-    """The same bot trained without the plugin's NLU component (cached by Rasa's training cache)."""
-    config = (harness.ROOT / "config.yml").read_text().replace("plugin.server.turn_policy.GuardedRulePolicy", "RulePolicy")
+def plain_config(config: str) -> str:
+    """The bot's config.yml without the plugin: no ``PIIMasker`` or ``GuardTurnPolicy``, Rasa's ``RulePolicy`` with the
+    same options in place of ``GuardedRulePolicy``."""
+    config = config.replace("plugin.server.turn_policy.GuardedRulePolicy", "RulePolicy")
     plugin_lines = ("PIIMasker", "GuardTurnPolicy", "rasa-guard")
-    plain = "\n".join(line for line in config.splitlines() if not any(mark in line for mark in plugin_lines))
+    return "\n".join(line for line in config.splitlines() if not any(mark in line for mark in plugin_lines)) + "\n"
+
+
+def plain_model(workdir: Path) -> Path:
+    """The same bot trained without the plugin (cached by Rasa's training cache)."""
     config_path = workdir / "config-plain.yml"
-    config_path.write_text(plain + "\n")
+    config_path.write_text(plain_config((harness.ROOT / "config.yml").read_text()))
     out = harness.MODEL_DIR / "bench-plain.tar.gz"
     import subprocess
 
