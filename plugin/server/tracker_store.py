@@ -109,7 +109,6 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         masked.events = masked._create_events([stored_rendering(e, rules) for e in tracker.events])
         return masked
 
-
     def _with_domain_names(self, rules: EventMaskingRules) -> EventMaskingRules:
         """The rules plus the domain's names as known-clean strings, built once per rules and domain."""
         cached = self._rules_with_names.get(id(rules))

@@ -178,6 +178,13 @@ class GuardedRulePolicy(RulePolicy):
         super().__init__(*args, **kwargs)
         self._check = TurnCheck(self.config.get("guard_action", GUARD_TURN_ACTION))
 
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        # Rasa's recipe validator checks only nodes that are exactly RulePolicy against the domain (the fallback action
+        # must exist); the same check for this subclass. (Its warning that no RulePolicy is configured does not apply:
+        # restart, back and forms work here as in RulePolicy.)
+        self.raise_if_incompatible_with_domain(self.config, domain)
+        return super().train(training_trackers, domain, **kwargs)
+
     def predict_action_probabilities(
         self,
         tracker: DialogueStateTracker,

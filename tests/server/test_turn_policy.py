@@ -146,3 +146,19 @@ def test_guarded_rule_policy_is_rule_policy_with_the_guard_check_in_front(tmp_pa
     else:
         assert guarded.probabilities == rule.probabilities and not guarded.is_no_user_prediction
         assert turn.max_confidence == 0.0  # abstains
+
+
+def test_guarded_rule_policy_refuses_a_fallback_action_the_domain_lacks(tmp_path: Any) -> None:
+    # Rasa's validator checks this only for nodes that are exactly RulePolicy
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.domain import Domain, InvalidDomain
+
+    from plugin.server.turn_policy import GuardedRulePolicy
+
+    config = dict(GuardedRulePolicy.get_default_config(), core_fallback_action_name="action_not_in_domain")
+    policy = GuardedRulePolicy.create(config, LocalModelStorage(tmp_path), Resource("guarded_rule"),
+                                      ExecutionContext(GraphSchema({}), "test"))
+    with pytest.raises(InvalidDomain, match="action_not_in_domain"):
+        policy.train([], Domain.from_yaml(DOMAIN_YAML))
