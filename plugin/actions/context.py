@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
 from plugin.policy.idle import is_customer_text
-from plugin.policy.metadata_seal import verified
+from plugin.policy.metadata_seal import verified_entry
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,10 +46,9 @@ def guard_metadata_of(event: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
 
 def sealed_entry(metadata: Any) -> Dict[str, Any]:
     """The ``rasa_guard`` entry of some metadata when its seal verifies, else {}."""
-    entry = metadata.get(GUARD_METADATA_KEY) if isinstance(metadata, Mapping) else None
-    if entry is None:
-        return {}
-    return verified(entry, current_guard().metadata_seal_key()) or {}
+    if not isinstance(metadata, Mapping) or metadata.get(GUARD_METADATA_KEY) is None:
+        return {}  # nothing to verify: no need for the key (or the plugin state it comes from)
+    return verified_entry(metadata, current_guard().metadata_seal_key()) or {}
 
 
 def trusted_guard_metadata(tracker: Tracker) -> Dict[str, Any]:

@@ -11,10 +11,9 @@ from dataclasses import dataclass, replace
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable
 
-from plugin.policy.metadata_seal import SEAL_FIELD
+from plugin.policy.metadata_seal import GUARD_METADATA_KEY, SEAL_FIELD
 
 REDACTED = "#redacted#"
-GUARD_METADATA_KEY = "rasa_guard"
 # The event kinds that carry text or values; any other event (actions, session starts, rewinds...) is stored as is.
 MASKED_EVENT_KINDS = frozenset({"user", "bot", "slot", "entities", "reminder"})
 # Keys of the channel's ``rasa_guard`` entry that are never stored: PIIMasker's copy of the message, and the seal,

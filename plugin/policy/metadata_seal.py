@@ -18,6 +18,7 @@ import json
 import threading
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+GUARD_METADATA_KEY = "rasa_guard"  # the plugin's entry in a message's metadata
 SEAL_FIELD = "seal"
 RECENT_SEALS_KEPT = 2048  # entries sealed in this process and still recognised without an HMAC (a few per message)
 
@@ -55,6 +56,11 @@ def verified(entry: Any, key: bytes) -> Optional[Dict[str, Any]]:
     if not hmac.compare_digest(seal.encode("utf-8", "surrogatepass"), _digest(_canonical(body), key).encode("ascii")):
         return None
     return body
+
+
+def verified_entry(metadata: Any, key: bytes) -> Optional[Dict[str, Any]]:
+    """The ``rasa_guard`` entry of a message's metadata, without its seal, when the seal verifies; else None."""
+    return verified(metadata.get(GUARD_METADATA_KEY), key) if isinstance(metadata, Mapping) else None
 
 
 def _remember(seal: str, known: Tuple[Dict[str, Any], Dict[str, Any], bytes]) -> None:

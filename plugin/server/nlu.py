@@ -28,8 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from plugin.policy.guard import Guard, current_guard
-from plugin.policy.event_masking import GUARD_METADATA_KEY
-from plugin.policy.metadata_seal import verified
+from plugin.policy.metadata_seal import verified_entry
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -106,7 +105,7 @@ def channel_rendering(metadata: Any, seal_key: bytes) -> Optional[Tuple[str, Lis
     """The nlu text, entities and original-text token the plugin's input channel put in the message metadata, if it
     did: an entry without a valid seal (a client's, through a stock channel) is ignored and the text is masked here
     instead (fail closed)."""
-    guard_data = verified(metadata.get(GUARD_METADATA_KEY), seal_key) if isinstance(metadata, Mapping) else None
+    guard_data = verified_entry(metadata, seal_key)
     if guard_data is None:
         return None
     nlu_text, entities = guard_data.get("nlu_text"), guard_data.get("entities")

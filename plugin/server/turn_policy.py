@@ -36,10 +36,9 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from plugin.policy.blacklist import find_block
-from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import current_guard
 from plugin.policy.idle import InvalidIdleTimers, is_customer_text, session_expired
-from plugin.policy.metadata_seal import verified as seal_verified
+from plugin.policy.metadata_seal import verified_entry
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def guard_turn_reason(
 ) -> Optional[str]:
     """Why ``action_guard_turn`` must run for ``latest`` ("blocked", "idle_expired"), or None. The channel's metadata
     counts only under a valid seal (``metadata_seal``): a client's own ``rasa_guard`` entry cannot pick the scope."""
-    verified = seal_verified((latest.metadata or {}).get(GUARD_METADATA_KEY), seal_key) or {}
+    verified = verified_entry(latest.metadata, seal_key) or {}
     channel = verified.get("channel") or latest.input_channel or tracker.get_latest_input_channel()
     settings = settings_now(channel)
     if find_block(settings.blacklist, channel, tracker.sender_id, verified) is not None:
