@@ -298,7 +298,7 @@ class Vault:
             raise RevealRefused(refusal)
         try:
             if row is not None and not _owned_by(row.conversation_id, owner):
-                raise ForeignRecord(f"vault record {token} belongs to another conversation than {owner!r}")
+                raise ForeignRecord(f"vault record {token} belongs to another conversation")  # ids may be phone numbers
             value = self._decrypt(token, row)
         except RecordUnavailable as error:
             audit(REFUSED, str(error))

@@ -248,7 +248,8 @@ def test_with_an_owner_only_that_conversations_records_and_unassigned_ones_are_r
     assert set(vault.read_for_rewrite(tokens)) == set(tokens)
     with pytest.raises(ForeignRecord):
         vault.reveal(other, actor="staff-1", role="admin", reason="complaint", allowed_roles=ADMINS, owner="conv-1")
-    assert audit.entries(action="vault.reveal")[-1].outcome == REFUSED
+    refusal = audit.entries(action="vault.reveal")[-1]
+    assert refusal.outcome == REFUSED and "conv-1" not in (refusal.detail or "")  # conversation ids may be phone numbers
     assert vault.count_unshredded(tokens, owner="conv-1") == 2
     assert vault.shred_many(tokens, owner="conv-1") == 2
     assert reveal(vault, other) == PHONE
