@@ -46,7 +46,7 @@ def test_any_entry_round_trips_and_never_raises(entry):
 
 
 def test_the_sealed_dict_itself_is_refused_once_changed_in_place():
-    # Rasa hands the very dict on, which this process recognises without an HMAC: only while it is unchanged
+    # Rasa hands the very dict on, which this process recognises without a MAC: only while it is unchanged
     entry = sealed(ENTRY, KEY)
     assert verified(entry, KEY) == ENTRY
     entry["management_allowed"] = True
@@ -67,7 +67,7 @@ def test_a_verified_body_is_a_copy_the_caller_may_change():
     assert verified(entry, KEY) == ENTRY
 
 
-def test_recognised_seals_are_bounded_and_older_ones_still_verify_by_hmac():
+def test_recognised_seals_are_bounded_and_older_ones_still_verify_by_their_mac():
     first = sealed(ENTRY, KEY)
     for index in range(RECENT_SEALS_KEPT + 5):
         sealed(dict(ENTRY, nlu_text=str(index)), KEY)
