@@ -39,6 +39,7 @@ from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
 STORED_MARK = "_rasa_guard_stored"  # set on event objects read from the store: already in their stored rendering
+STORED_PREFIX_MARK = "_rasa_guard_stored_prefix"  # set on a tracker read from the store: (events read, the last one)
 REACHABILITY_TIMEOUT_S = 5.0
 
 
@@ -106,7 +107,9 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
             self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
         )
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
-        masked.events = masked._create_events([stored_rendering(e, rules) for e in tracker.events])
+        events = list(tracker.events)
+        stored = stored_prefix(tracker)
+        masked.events = masked._create_events(events[:stored] + [stored_rendering(e, rules) for e in events[stored:]])
         return masked
 
     def _with_domain_names(self, rules: EventMaskingRules) -> EventMaskingRules:
@@ -149,11 +152,24 @@ def _event_class(type_name: Text) -> Type[Event]:
 
 
 def marked_as_stored(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:
-    """Mark every event of a tracker read from the store (Rasa creates new event objects for anything new)."""
+    """Mark every event of a tracker read from the store (Rasa creates new event objects for anything new), and the
+    tracker with how many of its events, up to which one, were read (``stored_prefix``)."""
     if tracker is not None:
         for event in tracker.events:
             setattr(event, STORED_MARK, True)
+        setattr(tracker, STORED_PREFIX_MARK, (len(tracker.events), tracker.events[-1] if tracker.events else None))
     return tracker
+
+
+def stored_prefix(tracker: DialogueStateTracker) -> int:
+    """How many leading events of ``tracker`` are as read from this store: a turn only appends events, so a save
+    renders just the turn's few new ones instead of checking every event. 0 (check all) unless the tracker is the one
+    read, its last read event still in place (an event history limit drops events from the front)."""
+    count, last = getattr(tracker, STORED_PREFIX_MARK, (0, None))
+    events = tracker.events
+    if count and len(events) >= count and events[count - 1] is last:
+        return count
+    return 0
 
 
 class MaskingEventBroker(EventBroker):

@@ -5,6 +5,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,22 @@ def test_a_turn_masks_only_its_new_events_and_never_trusts_unread_ones(tmp_path:
     assert CARD not in json.dumps([e.as_dict() for e in fresh.events])
     kept = [a is b for a, b in zip(original.events, fresh.events)]
     assert kept == [not isinstance(e, (UserUttered, SlotSet, BotUttered)) for e in original.events]
+
+
+def test_new_events_are_masked_on_a_copy_of_a_read_tracker_and_past_an_event_history_limit(tmp_path: Path) -> None:
+    # A save renders only the events after those it read; anything else about the tracker means checking them all.
+    store = make_store(tmp_path)
+    run(store.save(conversation("c8")))
+    copied = run(store.retrieve("c8")).copy()
+    copied.update(BotUttered(f"Your IBAN {IBAN}"))
+    assert list(store.masked_copy(copied).events)[-1].text == "Your IBAN **************4300"
+    limited = run(store.retrieve("c8"))
+    limited.events = deque(limited.events, maxlen=len(limited.events))  # full: each new event drops the oldest
+    limited.update(BotUttered(f"Your IBAN {IBAN}"))
+    limited.update(BotUttered(f"card {CARD}"))
+    assert [e.text for e in list(store.masked_copy(limited).events)[-2:]] == [
+        "Your IBAN **************4300", "card **** **** **** 1111"
+    ]
 
 
 def test_a_store_the_redaction_job_cannot_rewrite_gets_the_final_rendering_at_once(tmp_path: Path) -> None:
