@@ -137,6 +137,8 @@ def _mask_any(value: Any, rules: EventMaskingRules) -> Any:
         return _mask_text(value, rules)
     if kind is float or kind is bool or value is None:
         return value
+    if kind is dict and _holds_only_clean_leaves(value, rules.known_clean):
+        return value  # an intent, each entry of an intent ranking: masking would return an equal copy
     if kind is dict or isinstance(value, Mapping):
         return {key: _mask_any(item, rules) for key, item in value.items()}
     if kind is list or isinstance(value, tuple):
@@ -148,3 +150,13 @@ def _mask_any(value: Any, rules: EventMaskingRules) -> Any:
     if isinstance(value, str):
         return _mask_text(value, rules)
     return value
+
+
+def _holds_only_clean_leaves(value: Dict[Any, Any], known_clean: frozenset) -> bool:
+    """True when every value is one that masking returns unchanged without a scan: a known-clean string, a float, a
+    bool or None. Every stored user event holds a dozen such dicts; the copy and the recursion are what they cost."""
+    for item in value.values():
+        kind = type(item)
+        if not (item is None or kind is float or kind is bool or (kind is str and item in known_clean)):
+            return False
+    return True

@@ -115,8 +115,12 @@ def test_known_clean_names_are_passed_without_masking_and_the_output_is_the_same
     names = ["greet", "inform", "utter_greet", CARD.replace(" ", ""), 31612345678]
     fast = with_known_clean(EventMaskingRules(mask=spy, is_token=is_token), names)
     assert fast.known_clean == {"greet", "inform", "utter_greet"}
-    event = {"event": "user", "text": "hi", "parse_data": {"text": "hi", "intent": {"name": "greet"}, "intent_ranking": [
-        {"name": "greet"}, {"name": "inform"}, {"name": CARD.replace(" ", "")}]}}
+    # a dict of clean names, scores and flags is passed whole; a number beside a clean name is still scanned (a phone
+    # number sent as a JSON number)
+    event = {"event": "user", "text": "hi", "parse_data": {"text": "hi", "intent": {"name": "greet", "confidence": 0.9},
+        "intent_ranking": [{"name": "greet", "confidence": 0.9}, {"name": "inform", "confidence": 0.1, "new": True},
+                           {"name": CARD.replace(" ", "")}, {"name": "inform", "callback": 31612345678}]}}
     scanned.clear()
     assert mask_event(event, fast) == mask_event(event, rules())
     assert "greet" not in scanned and "inform" not in scanned and CARD.replace(" ", "") in scanned
+    assert "31612345678" in scanned
