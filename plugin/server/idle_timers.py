@@ -92,11 +92,12 @@ async def note_customer_message(
         logger.error("rasa-guard: idle timers not started: %s", error)
         return
     scheduler = await jobs.scheduler()
+    pending = scheduler.get_job(reminder_name("warning", sender_id))
+    if pending is not None and pending.next_run_time.timestamp() <= warning_at + DUE_TOLERANCE_S:
+        return  # the usual case, one look-up: the pending warning fires in time and re-arms itself if early
     if scheduler.get_job(reminder_name("timeout", sender_id)) is not None:
         return  # the warning went out; the timeout timer will see this message and start a new cycle
-    pending = scheduler.get_job(reminder_name("warning", sender_id))
-    if pending is None or pending.next_run_time.timestamp() > warning_at + DUE_TOLERANCE_S:
-        _arm(scheduler, sender_id, "warning", warning_at)
+    _arm(scheduler, sender_id, "warning", warning_at)
 
 
 async def fire_idle_timer(sender_id: str, kind: str) -> None:

@@ -86,6 +86,21 @@ def test_a_timer_that_fires_too_early_re_arms_for_the_right_time() -> None:
     asyncio.run(scenario())
 
 
+def test_a_message_after_the_warning_leaves_the_timeout_timer_to_start_the_next_cycle() -> None:
+    async def scenario() -> None:
+        scheduler = await jobs.scheduler()
+        now = time.time()
+        await note("c1", now - 45)  # silent past the warning's time (40 s)
+        scheduler.remove_job(reminder_name("warning", "c1"))  # as the scheduler does with a date job it runs
+        await fire_idle_timer("c1", "warning")  # no model loaded: the warning is logged as not run; the timeout is armed
+        [timeout] = pending(scheduler, "c1")
+        assert timeout.id == reminder_name("timeout", "c1")
+        await note("c1", now)  # the customer answers the warning: no second timer
+        assert [job.id for job in pending(scheduler, "c1")] == [timeout.id]
+
+    asyncio.run(scenario())
+
+
 def test_an_actions_reminder_cancelled_events_cancel_the_timer() -> None:
     async def scenario() -> None:
         scheduler = await jobs.scheduler()
