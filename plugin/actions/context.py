@@ -13,15 +13,13 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from rasa_sdk import Tracker
 
-from plugin.policy.event_masking import GUARD_METADATA_KEY
+from plugin.policy.event_masking import GUARD_METADATA_KEY, SESSION_START_METADATA_SLOT
 from plugin.policy.guard import current_guard
 from plugin.policy.idle import is_customer_text
 from plugin.policy.metadata_seal import verified_entry
 from plugin.policy.schema import Settings
 
 logger = logging.getLogger(__name__)
-
-SESSION_START_METADATA_SLOT = "session_started_metadata"
 
 
 def is_customer_message(event: Mapping[str, Any]) -> bool:

@@ -20,6 +20,9 @@ MASKED_EVENT_KINDS = frozenset({"user", "bot", "slot", "entities", "reminder"})
 # which vouches for the live message only (a stored copy is masked value by value).
 UNSTORED_GUARD_KEYS = ("nlu_text", "entities", SEAL_FIELD)
 PARSE_DATA_OFFSETS = frozenset({"text_tokens"})  # token offsets into the (masked) text: numbers that carry nothing
+# Rasa's slot holding the metadata of the message that started the session: a copy of message metadata, so it is
+# stored as message metadata is (named fields redacted whole, the channel's NLU copy and seal left out).
+SESSION_START_METADATA_SLOT = "session_started_metadata"
 
 TextMasker = Callable[[str], str]
 
@@ -64,6 +67,8 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
             value = masked.get("value")
             if value is not None and not (isinstance(value, str) and rules.is_token(value)):
                 masked["value"] = REDACTED
+        elif masked.get("name") == SESSION_START_METADATA_SLOT:
+            masked["value"] = _mask_metadata(_without_nlu_copy(masked.get("value")), rules)
         else:
             masked["value"] = _mask_any(masked.get("value"), rules)
     elif kind == "entities":

@@ -82,6 +82,21 @@ def test_named_metadata_fields_are_redacted_whole() -> None:
     assert masked["metadata"]["customer_name"] == REDACTED
 
 
+def test_the_session_start_metadata_slot_is_stored_as_message_metadata_is() -> None:
+    # Rasa copies the metadata of the message that starts a session into this slot: named fields are redacted whole
+    # there too (a name is no pattern the engine finds), and the channel's NLU copy and seal are left out
+    guard_entry = {"channel": "rest", "nlu_text": "card #creditcardnr#", "entities": [{"entity": "credit_card"}],
+                   "seal": "5" * 64, "client_ip": "192.0.2.5"}
+    metadata = {"rasa_guard": guard_entry, "customer_name": "Jan Jansen", "note": f"card {CARD}"}
+    named = rules(sensitive_metadata=frozenset({"customer_name"}))
+    slot = mask_event({"event": "slot", "name": "session_started_metadata", "value": metadata}, named)["value"]
+    user = mask_event({"event": "user", "text": "hi", "metadata": metadata}, named)["metadata"]
+    assert slot == user
+    assert slot["customer_name"] == REDACTED and slot["note"] == "card **** **** **** 1111"
+    assert set(slot["rasa_guard"]) == {"channel", "client_ip"}
+    assert mask_event({"event": "slot", "name": "session_started_metadata", "value": None}, named)["value"] is None
+
+
 def test_other_events_pass_unchanged() -> None:
     event = {"event": "action", "name": "action_listen", "policy": "RulePolicy", "confidence": 1.0}
     assert mask_event(event, rules()) == event

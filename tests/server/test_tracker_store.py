@@ -206,6 +206,21 @@ def test_new_events_are_masked_on_a_copy_of_a_read_tracker_and_past_an_event_his
     ]
 
 
+def test_the_metadata_a_session_started_with_is_stored_like_message_metadata(tmp_path: Path) -> None:
+    # Rasa copies a session's first message metadata into a slot; before, that copy kept named fields and the seal
+    store = make_store(tmp_path, masking={"sensitive_metadata": ["customer_name"]})
+    tracker = DialogueStateTracker("c9", DOMAIN.slots)
+    metadata = {"customer_name": "Jan Jansen", "rasa_guard": {"channel": "rest", "nlu_text": "hi", "seal": "5" * 64}}
+    for event in [SlotSet("session_started_metadata", metadata), ActionExecuted("action_session_start"), SessionStarted(),
+                  UserUttered("hi", {"name": "greet", "confidence": 1.0}, [], {"text": "hi"}, metadata=metadata)]:
+        tracker.update(event)
+    run(store.save(tracker))
+    rows = [json.loads(r[0]) for r in sqlite3.connect(tmp_path / "tracker.db").execute("select data from events order by id")]
+    slot, user = rows[0]["value"], rows[-1]["metadata"]
+    assert slot == user == {"customer_name": "#redacted#", "rasa_guard": {"channel": "rest"}}
+    assert b"Jan Jansen" not in (tmp_path / "tracker.db").read_bytes()
+
+
 def test_a_store_the_redaction_job_cannot_rewrite_gets_the_final_rendering_at_once(tmp_path: Path) -> None:
     # agents see the last four digits until redaction; the final rendering is the tag
     views = {"strategies": {"agent": {"credit_card": {"strategy": "card_last4"}}, "storage": {"credit_card": {"strategy": "tag"}}}}
