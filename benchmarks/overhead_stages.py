@@ -5,9 +5,11 @@ Run from the repository root: ``.venv/bin/python -m benchmarks.overhead_stages [
 Wraps each entry point of the plugin that a message passes through (the channel's masking, the idle timers,
 ``PIIMasker``, the per-turn check, the tracker store's masking and vault waits) with a timer, runs the
 ``rasa_latency`` benchmark, and prints each stage's calls and median and mean time per call, then the median over
-messages of the guarded-minus-plain time beside the median of the stages' sum. The wrappers cost well under a
-microsecond per call. Medians in the served path are often ten times a micro-benchmark's figure: Rasa's own steps
-evict the plugin's code and data from the CPU caches between calls.
+messages of the guarded-minus-plain time beside the median of the stages' sum. It also times Rasa's own steps
+(fetching the tracker, NLU, each prediction, each action, saving) for both bots, per call and per message, so the
+overhead outside the plugin's stages shows where it lands. The wrappers cost well under a microsecond per call.
+Medians in the served path are often ten times a micro-benchmark's figure: Rasa's own steps evict the plugin's code
+and data from the CPU caches between calls.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from benchmarks import rasa_latency  # noqa: E402
 
 _calls: Dict[str, List[float]] = defaultdict(list)
 _message = {"stages": 0.0, "depth": 0}  # time in outermost plugin stages since the current guarded message began
+RASA_STEPS = ("get_tracker", "parse_message", "predict_next_with_tracker_if_should", "_run_action", "save_tracker")
+_steps: Dict[str, Dict[str, List[float]]] = {"plain": defaultdict(list), "guarded": defaultdict(list)}
+_handled = {"plain": 0, "guarded": 0}  # messages handled per bot
+_current = {"kind": "plain"}  # the bot handling a message now
 _per_message: List[float] = []
 
 
@@ -63,8 +69,36 @@ def _timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
+def _step_timer(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """Time one of Rasa's steps for whichever bot is handling the current message."""
+    def record(started: float) -> None:
+        _steps[_current["kind"]][label].append(time.perf_counter() - started)
+
+    if asyncio.iscoroutinefunction(function):
+        @functools.wraps(function)
+        async def timed_async(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                record(started)
+
+        return timed_async
+
+    @functools.wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            record(started)
+
+    return timed
+
+
 def _install() -> None:
     from rasa.core.agent import Agent
+    from rasa.core.processor import MessageProcessor
 
     import plugin.server.channel as channel
     import plugin.server.idle_timers as idle_timers
@@ -81,11 +115,16 @@ def _install() -> None:
     ]
     for owner, name in stages:
         setattr(owner, name, _timed(f"{owner.__name__.rsplit('.', 1)[-1]}.{name}", getattr(owner, name)))
+    for name in RASA_STEPS:
+        setattr(MessageProcessor, name, _step_timer(name, getattr(MessageProcessor, name)))
     handle = Agent.handle_message
 
     async def handle_message(agent: Any, message: Any) -> Any:
         guarded = isinstance(getattr(agent.tracker_store, "_tracker_store", agent.tracker_store),
                              tracker_store.MaskingTrackerStore)
+        kind = "guarded" if guarded else "plain"
+        _current["kind"] = kind
+        _handled[kind] += 1
         try:
             return await handle(agent, message)
         finally:
@@ -111,6 +150,15 @@ def main(argv: Sequence[str] = ()) -> int:
     print(f"\n{'stage (guarded bot)':45} {'calls':>6} {'median us':>10} {'mean us':>10}")
     for label, times in sorted(_calls.items(), key=lambda item: -statistics.median(item[1]) * len(item[1])):
         print(f"{label:45} {len(times):6d} {statistics.median(times) * 1e6:10.1f} {statistics.fmean(times) * 1e6:10.1f}")
+    print(f"\n{'Rasa step':38} {'calls':>6} {'median plain':>13} {'guarded':>8} {'per message plain':>18} {'guarded':>8}"
+          f" {'difference':>11}")
+    for name in RASA_STEPS:
+        plain, guarded = _steps["plain"][name], _steps["guarded"][name]
+        if not plain or not guarded:
+            continue
+        per_plain, per_guarded = sum(plain) * 1e3 / _handled["plain"], sum(guarded) * 1e3 / _handled["guarded"]
+        print(f"{name:38} {len(guarded):6d} {statistics.median(plain) * 1e3:10.2f} ms {statistics.median(guarded) * 1e3:8.2f}"
+              f" {per_plain:15.2f} ms {per_guarded:8.2f} {(per_guarded - per_plain) * 1e3:+8.0f} us")
     measured = len(totals["guarded"])
     stages = _per_message[-measured:]
     differences = [g - p for g, p in zip(totals["guarded"], totals["plain"])]
