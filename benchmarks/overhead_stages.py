@@ -37,63 +37,49 @@ _current = {"kind": "plain"}  # the bot handling a message now
 _per_message: List[float] = []
 
 
+def _wrapped(function: Callable[..., Any], begin: Callable[[], None], finish: Callable[[float], None]) -> Callable[..., Any]:
+    """``function`` (sync or async) with ``begin()`` before each call and ``finish(elapsed seconds)`` after it."""
+    if asyncio.iscoroutinefunction(function):
+        @functools.wraps(function)
+        async def timed_async(*args: Any, **kwargs: Any) -> Any:
+            begin()
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                finish(time.perf_counter() - started)
+
+        return timed_async
+
+    @functools.wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        begin()
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            finish(time.perf_counter() - started)
+
+    return timed
+
+
 def _timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    def finish(started: float) -> None:
-        elapsed = time.perf_counter() - started
+    """Time one of the plugin's stages; only the outermost stage of a nest counts towards the message's sum."""
+    def begin() -> None:
+        _message["depth"] += 1
+
+    def finish(elapsed: float) -> None:
         _calls[label].append(elapsed)
         _message["depth"] -= 1
         if _message["depth"] == 0:
             _message["stages"] += elapsed
 
-    if asyncio.iscoroutinefunction(function):
-        @functools.wraps(function)
-        async def timed_async(*args: Any, **kwargs: Any) -> Any:
-            _message["depth"] += 1
-            started = time.perf_counter()
-            try:
-                return await function(*args, **kwargs)
-            finally:
-                finish(started)
-
-        return timed_async
-
-    @functools.wraps(function)
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        _message["depth"] += 1
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            finish(started)
-
-    return timed
+    return _wrapped(function, begin, finish)
 
 
 def _step_timer(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """Time one of Rasa's steps for whichever bot is handling the current message."""
-    def record(started: float) -> None:
-        _steps[_current["kind"]][label].append(time.perf_counter() - started)
-
-    if asyncio.iscoroutinefunction(function):
-        @functools.wraps(function)
-        async def timed_async(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await function(*args, **kwargs)
-            finally:
-                record(started)
-
-        return timed_async
-
-    @functools.wraps(function)
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            record(started)
-
-    return timed
+    return _wrapped(function, lambda: None, lambda elapsed: _steps[_current["kind"]][label].append(elapsed))
 
 
 def _install() -> None:
