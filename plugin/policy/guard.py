@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from plugin.pii import Engine, Span, build_engine
 from plugin.policy.audit import AuditLog
 from plugin.policy.event_masking import EventMaskingRules
+from plugin.policy.log_redaction import named_field_pattern, redact_named_fields
 from plugin.policy.masking import engine_config
 from plugin.policy.schema import Settings
 from plugin.policy.settings import PrivacyConfig, load_privacy_config, resolve, state_url
@@ -226,14 +227,23 @@ class Guard:
         _remember(self._renderings(engine, view), _digest(masked_text), masked_text, REPEAT_CACHE_ENTRIES)
 
     def mask_log(self, text: str) -> str:
-        """The ``log`` view of the global scope: what any log line may contain.
+        """The ``log`` view of the global scope, plus the values of metadata fields named sensitive in any scope: what
+        any log line may contain.
 
         Rasa at DEBUG repeats long, identical lines (dialogue states, predictions) many times per message: long lines
         go through the digest cache of ``repeated_masker``, so the cache never holds raw text.
         """
+        text = redact_named_fields(text, self._sensitive_fields())
         if len(text) < LOG_CACHE_MIN_CHARS:
             return self.engine().mask(text, "log").text
         return self.repeated_masker("log", entries=LOG_CACHE_ENTRIES)(text)
+
+    def _sensitive_fields(self) -> Optional["re.Pattern[str]"]:
+        """The metadata fields named sensitive in any scope (a log line does not say whose conversation it is from):
+        Rasa's debug lines show them, e.g. in the session-start metadata slot, and no pattern finds a name."""
+        scopes = {GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines}
+        names = {name for scope in scopes for name in self.settings(scope or None).masking.sensitive_metadata}
+        return named_field_pattern(tuple(sorted(names)))
 
     def protect(
         self,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
-from typing import Any, Callable, Optional
+from functools import lru_cache
+from typing import Any, Callable, Optional, Tuple
 
 Masker = Callable[[str], str]
 
@@ -65,6 +67,37 @@ def mask_log_text(message: str, mask: Masker) -> str:
         except ValueError:
             pass
     return mask(message)
+
+
+# Where a field's value ends in a log line, whatever quoting and escaping it went through (a repr inside a JSON string
+# doubles its backslashes): at the next key, at a closing bracket that ends the mapping, or at the end of the line.
+# Matching lazily up to there errs towards redacting too much.
+_QUOTE = r"""\\*["']"""  # a quote, escaped any number of times (a repr inside a JSON string inside a repr...)
+_VALUE_END = (
+    r"(?=\s*,\s*" + _QUOTE + r"[^\"'\\\s]{1,64}" + _QUOTE + r"\s*:"
+    + r"|\s*[}\]]\s*(?:[,}\]\"']|\\n|\\t|$)|\\n|\n|$)"
+)
+NAMED_FIELD_REDACTED = "#redacted#"
+
+
+@lru_cache(maxsize=16)
+def named_field_pattern(names: Tuple[str, ...]) -> Optional["re.Pattern[str]"]:
+    """``name: value`` for the given field names, the name quoted as in a Python repr ('name'), JSON ("name") or
+    escaped inside another string (\\"name\\"): how Rasa's debug lines show metadata (e.g. the session-start slot)."""
+    if not names:
+        return None
+    keys = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
+    key = "(?P<quote>" + _QUOTE + ")(?:" + keys + r")(?P=quote)\s*:\s*"
+    value = r"(?:\{[^{}]*\}|\[[^\[\]]*\]|.*?" + _VALUE_END + ")"
+    return re.compile("(?P<key>" + key + ")" + value)
+
+
+def redact_named_fields(text: str, pattern: Optional["re.Pattern[str]"]) -> str:
+    """Replace the value of every named field in a log line by ``#redacted#`` in the name's quotes: fields an owner
+    declared sensitive (``masking.sensitive_metadata``) hold what no pattern finds, such as a customer's name."""
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: m.group("key") + m.group("quote") + NAMED_FIELD_REDACTED + m.group("quote"), text)
 
 
 def install(mask: Masker, fallback: Masker) -> None:

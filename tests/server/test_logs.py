@@ -2,6 +2,10 @@
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +51,58 @@ def test_a_masker_that_fails_withholds_the_line() -> None:
     factory = log_redaction._RedactingFactory(logging.LogRecord, broken, broken)
     record = factory("x", logging.INFO, __file__, 1, "card %s", (CARD,), None)
     assert record.getMessage() == log_redaction.WITHHELD
+
+
+NAME = "Jan de Vries"  # no pattern finds a name: only its field's name tells that it is sensitive
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        repr({"customer_name": NAME, "channel": "rest"}),  # a Python repr, as in Rasa's slot log
+        json.dumps({"customer_name": NAME, "channel": "rest"}),  # JSON
+        json.dumps({"event": "x", "slot_values": repr({"customer_name": NAME})}),  # a repr inside a JSON line
+        json.dumps({"event": "x", "payload": json.dumps({"customer_name": NAME, "n": 1})}),  # JSON inside JSON
+        repr(repr({"customer_name": "Jan O'Brien", "n": 1})),  # escaped twice
+        repr({"customer_name": {"first": "Jan", "last": "de Vries"}, "n": 1}),  # a mapping as the value
+        repr({"n": 1, "customer_name": ["Jan", "de Vries"]}),  # a list, last in the mapping
+    ],
+)
+def test_fields_named_sensitive_are_redacted_whole_in_any_quoting(line: str) -> None:
+    redacted = log_redaction.redact_named_fields(line, log_redaction.named_field_pattern(("customer_name",)))
+    assert "Jan" not in redacted and "Vries" not in redacted and "#redacted#" in redacted
+    assert "channel" not in line or "rest" in redacted  # other fields stay readable
+
+
+def test_without_named_fields_a_line_is_left_as_it_is() -> None:
+    line = repr({"customer_name": NAME})
+    assert log_redaction.redact_named_fields(line, log_redaction.named_field_pattern(())) == line
+
+
+SLOT_LOG = """
+import logging, sys
+from rasa.utils.log_utils import configure_structlog
+configure_structlog(logging.DEBUG)  # what `rasa run --debug` does before it loads the plugin
+from plugin.server import logs
+logs.install()
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+tracker = DialogueStateTracker("c1", Domain.empty().slots)
+tracker.update(SlotSet("session_started_metadata", {"customer_name": sys.argv[1], "email": sys.argv[2]}))
+MessageProcessor._log_slots(tracker)
+"""
+
+
+def test_rasas_debug_slot_log_hides_sensitive_metadata_of_the_session_start(tmp_path) -> None:
+    # `rasa run --debug` logs every slot value, among them the metadata the session started with
+    config = tmp_path / "privacy.yml"
+    config.write_text("masking:\n  sensitive_metadata: [customer_name]\n")
+    env = dict(os.environ, RASA_GUARD_CONFIG=str(config), RASA_GUARD_STATE_URL=f"sqlite:///{tmp_path / 'state.db'}")
+    done = subprocess.run([sys.executable, "-c", SLOT_LOG, NAME, MAIL], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parents[2], timeout=300)
+    logged = [line for line in done.stdout.splitlines() if "processor.slots.log" in line]
+    assert logged, done.stderr[-2000:]
+    assert "#redacted#" in logged[0] and "#email#" in logged[0]
+    assert NAME not in done.stdout + done.stderr and MAIL not in done.stdout + done.stderr
