@@ -227,8 +227,8 @@ class Guard:
         _remember(self._renderings(engine, view), _digest(masked_text), masked_text, REPEAT_CACHE_ENTRIES)
 
     def mask_log(self, text: str) -> str:
-        """The ``log`` view of the global scope, plus the values of metadata fields named sensitive in any scope: what
-        any log line may contain.
+        """The ``log`` view of the global scope, with the values of metadata fields and slots named sensitive in any
+        scope redacted whole: what any log line may contain.
 
         Rasa at DEBUG repeats long, identical lines (dialogue states, predictions) many times per message: long lines
         go through the digest cache of ``repeated_masker``, so the cache never holds raw text.
@@ -239,10 +239,13 @@ class Guard:
         return self.repeated_masker("log", entries=LOG_CACHE_ENTRIES)(text)
 
     def _sensitive_fields(self) -> Optional["re.Pattern[str]"]:
-        """The metadata fields named sensitive in any scope (a log line does not say whose conversation it is from):
-        Rasa's debug lines show them, e.g. in the session-start metadata slot, and no pattern finds a name."""
+        """The metadata fields and slots named sensitive in any scope (a log line does not say whose conversation it
+        is from): Rasa's debug lines show them (every slot value, an action's events), and no pattern finds a name."""
         scopes = {GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines}
-        names = {name for scope in scopes for name in self.settings(scope or None).masking.sensitive_metadata}
+        names = set()
+        for scope in scopes:
+            masking = self.settings(scope or None).masking
+            names.update(masking.sensitive_metadata, masking.sensitive_slots)
         return named_field_pattern(tuple(sorted(names)))
 
     def protect(

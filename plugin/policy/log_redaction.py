@@ -82,22 +82,30 @@ NAMED_FIELD_REDACTED = "#redacted#"
 
 @lru_cache(maxsize=16)
 def named_field_pattern(names: Tuple[str, ...]) -> Optional["re.Pattern[str]"]:
-    """``name: value`` for the given field names, the name quoted as in a Python repr ('name'), JSON ("name") or
-    escaped inside another string (\\"name\\"): how Rasa's debug lines show metadata (e.g. the session-start slot)."""
+    """A named field's value in the forms Rasa's debug lines show it: ``'name': value`` (quoted as in a Python repr,
+    JSON, or escaped inside another string: metadata, e.g. in the session-start slot), ``SlotSet(key: name, value:
+    value)`` (an action's events) and a tab, ``name: value`` (the log of all slot values)."""
     if not names:
         return None
-    keys = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
-    key = "(?P<quote>" + _QUOTE + ")(?:" + keys + r")(?P=quote)\s*:\s*"
-    value = r"(?:\{[^{}]*\}|\[[^\[\]]*\]|.*?" + _VALUE_END + ")"
-    return re.compile("(?P<key>" + key + ")" + value)
+    keys = "(?:" + "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True)) + ")"
+    quoted = "(?P<key>(?P<quote>" + _QUOTE + ")" + keys + r"(?P=quote)\s*:\s*)(?:\{[^{}]*\}|\[[^\[\]]*\]|.*?" + _VALUE_END + ")"
+    slot_set = r"(?P<slot_set>SlotSet\(key:\s*" + keys + r",\s*value:\s*).*?(?=\)\s*(?:[,\]}\"']|\\n|$)|\n|$)"
+    slot_log = r"(?P<slot_log>(?:\t|\\t)" + keys + r":\s).*?(?=\\n|\n|(?<!\\)[\"'](?:\s*[,}\]]|$)|$)"
+    return re.compile("|".join((quoted, slot_set, slot_log)))
 
 
 def redact_named_fields(text: str, pattern: Optional["re.Pattern[str]"]) -> str:
-    """Replace the value of every named field in a log line by ``#redacted#`` in the name's quotes: fields an owner
-    declared sensitive (``masking.sensitive_metadata``) hold what no pattern finds, such as a customer's name."""
+    """Replace the value of every named field in a log line by ``#redacted#`` (in the name's quotes where it has
+    some): fields and slots an owner declared sensitive hold what no pattern finds, such as a customer's name."""
     if pattern is None:
         return text
-    return pattern.sub(lambda m: m.group("key") + m.group("quote") + NAMED_FIELD_REDACTED + m.group("quote"), text)
+
+    def redacted(match: "re.Match[str]") -> str:
+        if match.group("key") is not None:
+            return match.group("key") + match.group("quote") + NAMED_FIELD_REDACTED + match.group("quote")
+        return (match.group("slot_set") or match.group("slot_log")) + NAMED_FIELD_REDACTED
+
+    return pattern.sub(redacted, text)
 
 
 def install(mask: Masker, fallback: Masker) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rasa.shared.core.events import SlotSet
+
 from plugin.policy import log_redaction
 from plugin.server import logs
 
@@ -66,6 +68,10 @@ NAME = "Jan de Vries"  # no pattern finds a name: only its field's name tells th
         repr(repr({"customer_name": "Jan O'Brien", "n": 1})),  # escaped twice
         repr({"customer_name": {"first": "Jan", "last": "de Vries"}, "n": 1}),  # a mapping as the value
         repr({"n": 1, "customer_name": ["Jan", "de Vries"]}),  # a list, last in the mapping
+        repr([SlotSet("customer_name", f"{NAME} (JJ)"), SlotSet("channel", "rest")]),  # an action's events
+        json.dumps({"event": "processor.actions.log", "rasa_events": [SlotSet("customer_name", NAME)]}, default=repr),
+        f"\tcustomer_name: {NAME}\n\tchannel: rest",  # Rasa's log of all slot values
+        json.dumps({"event": "processor.slots.log", "slot_values": f"\tcustomer_name: {NAME}\n\tchannel: rest"}),
     ],
 )
 def test_fields_named_sensitive_are_redacted_whole_in_any_quoting(line: str) -> None:
@@ -89,8 +95,10 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
-tracker = DialogueStateTracker("c1", Domain.empty().slots)
+domain = Domain.from_dict({"slots": {"nickname": {"type": "text", "mappings": [{"type": "custom"}]}}})
+tracker = DialogueStateTracker("c1", domain.slots)
 tracker.update(SlotSet("session_started_metadata", {"customer_name": sys.argv[1], "email": sys.argv[2]}))
+tracker.update(SlotSet("nickname", sys.argv[1].split()[0]))  # a slot declared sensitive, holding a raw value
 MessageProcessor._log_slots(tracker)
 """
 
@@ -98,11 +106,11 @@ MessageProcessor._log_slots(tracker)
 def test_rasas_debug_slot_log_hides_sensitive_metadata_of_the_session_start(tmp_path) -> None:
     # `rasa run --debug` logs every slot value, among them the metadata the session started with
     config = tmp_path / "privacy.yml"
-    config.write_text("masking:\n  sensitive_metadata: [customer_name]\n")
+    config.write_text("masking:\n  sensitive_metadata: [customer_name]\n  sensitive_slots: [nickname]\n")
     env = dict(os.environ, RASA_GUARD_CONFIG=str(config), RASA_GUARD_STATE_URL=f"sqlite:///{tmp_path / 'state.db'}")
     done = subprocess.run([sys.executable, "-c", SLOT_LOG, NAME, MAIL], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[2], timeout=300)
     logged = [line for line in done.stdout.splitlines() if "processor.slots.log" in line]
     assert logged, done.stderr[-2000:]
-    assert "#redacted#" in logged[0] and "#email#" in logged[0]
-    assert NAME not in done.stdout + done.stderr and MAIL not in done.stdout + done.stderr
+    assert "#redacted#" in logged[0] and "#email#" in logged[0] and "nickname" in logged[0]
+    assert NAME.split()[0] not in done.stdout + done.stderr and MAIL not in done.stdout + done.stderr
