@@ -72,11 +72,22 @@ NAME = "Jan de Vries"  # no pattern finds a name: only its field's name tells th
         json.dumps({"event": "processor.actions.log", "rasa_events": [SlotSet("customer_name", NAME)]}, default=repr),
         f"\tcustomer_name: {NAME}\n\tchannel: rest",  # Rasa's log of all slot values
         json.dumps({"event": "processor.slots.log", "slot_values": f"\tcustomer_name: {NAME}\n\tchannel: rest"}),
+        # a slot event as JSON (a tracker dump in an action server's error), nested and multi-line values, quotes and
+        # commas inside a value
+        json.dumps({"events": [{"event": "slot", "name": "customer_name", "value": NAME}, {"channel": "rest"}]}),
+        repr({"customer_name": {"address": {"city": "Utrecht"}, "full": NAME}, "channel": "rest"}),
+        f"\tcustomer_name: {{'first': 'Jan', 'last': 'de Vries'}}\n\tchannel: rest",
+        f"\tcustomer_name: ['Jan', 'Piet Jansen de Vries']\n\tchannel: rest",
+        f"\tcustomer_name: Jan\nde Vries\n\tchannel: rest",
+        repr([SlotSet("customer_name", "Jan\nde Vries"), SlotSet("channel", "rest")]),
+        f"\tcustomer_name: Jan 'JJ', de Vries\n\tchannel: rest",
+        json.dumps({"slot_values": "\tcustomer_name: Jan 'JJ', de Vries\n\tchannel: rest", "event": "e"}),
+        "slot_values=" + repr("\tcustomer_name: Jan 'JJ', de Vries\n\tchannel: rest"),  # key=value rendering
     ],
 )
 def test_fields_named_sensitive_are_redacted_whole_in_any_quoting(line: str) -> None:
     redacted = log_redaction.redact_named_fields(line, log_redaction.named_field_pattern(("customer_name",)))
-    assert "Jan" not in redacted and "Vries" not in redacted and "#redacted#" in redacted
+    assert "Jan" not in redacted and "Vries" not in redacted and "Utrecht" not in redacted and "#redacted#" in redacted
     assert "channel" not in line or "rest" in redacted  # other fields stay readable
 
 
@@ -114,3 +125,11 @@ def test_rasas_debug_slot_log_hides_sensitive_metadata_of_the_session_start(tmp_
     assert logged, done.stderr[-2000:]
     assert "#redacted#" in logged[0] and "#email#" in logged[0] and "nickname" in logged[0]
     assert NAME.split()[0] not in done.stdout + done.stderr and MAIL not in done.stdout + done.stderr
+
+
+def test_non_ascii_escapes_outside_a_json_line_are_decoded_before_masking() -> None:
+    # a tracker dump inside an exception's text: JSON, but not the whole line
+    line = 'Traceback ... ClientResponseError: {"text": "ik woon in de Hauptstra\\u00dfe 12, mail j\\u00fcrgen@example.com"}'
+    masked = log_redaction.mask_log_text(line, lambda text: text.replace("Hauptstraße 12", "#address#").replace("jürgen@example.com", "#email#"))
+    assert "#address#" in masked and "#email#" in masked and "Hauptstra" not in masked and "\\u00fc" not in masked
+    assert log_redaction.mask_log_text('say \\"hi\\" \\u0041', lambda text: text) == 'say \\"hi\\" \\u0041'
