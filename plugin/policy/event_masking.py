@@ -15,7 +15,7 @@ from plugin.policy.metadata_seal import GUARD_METADATA_KEY, SEAL_FIELD
 
 REDACTED = "#redacted#"
 # The event kinds that carry text or values; any other event (actions, session starts, rewinds...) is stored as is.
-MASKED_EVENT_KINDS = frozenset({"user", "bot", "slot", "entities", "reminder"})
+MASKED_EVENT_KINDS = frozenset({"user", "bot", "agent", "slot", "entities", "reminder"})
 # Keys of the channel's ``rasa_guard`` entry that are never stored: PIIMasker's copy of the message, and the seal,
 # which vouches for the live message only (a stored copy is masked value by value).
 UNSTORED_GUARD_KEYS = ("nlu_text", "entities", SEAL_FIELD)
@@ -56,7 +56,7 @@ def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, 
         if isinstance(masked.get("parse_data"), Mapping):
             masked["parse_data"] = _mask_parse_data(masked["parse_data"], rules, masked.get("message_id"))
         masked["metadata"] = _mask_metadata(_without_nlu_copy(masked.get("metadata")), rules)
-    elif kind == "bot":
+    elif kind in ("bot", "agent"):  # the bot's messages and a human agent's (``AgentUttered``, e.g. from a hand-off)
         if rules.mask_bot_messages:
             _mask_key(masked, "text", rules)
             if masked.get("data") is not None:

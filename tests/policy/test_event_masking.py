@@ -62,10 +62,11 @@ def test_the_channels_nlu_copy_is_not_stored_but_the_rest_of_its_entry_is() -> N
         assert set(stored) == {"channel", "original", "client_ip"} and stored["original"] == guard_entry["original"]
 
 
-def test_bot_text_follows_the_masked_messages_setting() -> None:
-    event = {"event": "bot", "text": f"we sent it to {MAIL}", "data": {"buttons": [{"title": MAIL}]}}
-    assert MAIL not in str(mask_event(event, rules(mask_bot_messages=True)))
-    assert mask_event(event, rules(mask_bot_messages=False))["text"] == event["text"]
+def test_bot_and_agent_text_follows_the_masked_messages_setting() -> None:
+    for kind in ("bot", "agent"):  # "agent": a human agent's message (AgentUttered), e.g. recorded by a hand-off
+        event = {"event": kind, "text": f"we sent it to {MAIL}", "data": {"buttons": [{"title": MAIL}]}}
+        assert MAIL not in str(mask_event(event, rules(mask_bot_messages=True)))
+        assert mask_event(event, rules(mask_bot_messages=False))["text"] == event["text"]
 
 
 def test_sensitive_slots_hold_tokens_or_nothing_and_other_slots_are_masked() -> None:

@@ -12,7 +12,7 @@ import pytest
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, AgentUttered, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from plugin.policy.event_masking import mask_event
@@ -219,6 +219,15 @@ def test_the_metadata_a_session_started_with_is_stored_like_message_metadata(tmp
     slot, user = rows[0]["value"], rows[-1]["metadata"]
     assert slot == user == {"customer_name": "#redacted#", "rasa_guard": {"channel": "rest"}}
     assert b"Jan Jansen" not in (tmp_path / "tracker.db").read_bytes()
+
+
+def test_a_human_agents_messages_are_stored_masked_too(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    tracker = conversation("c10")
+    tracker.update(AgentUttered(f"I see your card {CARD} and IBAN {IBAN}"))
+    run(store.save(tracker))
+    raw = (tmp_path / "tracker.db").read_bytes()
+    assert CARD.encode() not in raw and IBAN.encode() not in raw
 
 
 def test_a_store_the_redaction_job_cannot_rewrite_gets_the_final_rendering_at_once(tmp_path: Path) -> None:
