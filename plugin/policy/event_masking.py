@@ -7,9 +7,10 @@ in an unexpected place is still caught. Vault tokens are left as they are: they 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable, List
 
 from plugin.policy.metadata_seal import GUARD_METADATA_KEY, SEAL_FIELD
 
@@ -45,6 +46,44 @@ def with_known_clean(rules: EventMaskingRules, names: Iterable[str]) -> EventMas
     them (an intent ranking holds ten), so the output is the same and the cost is a set lookup."""
     clean = frozenset(name for name in names if isinstance(name, str) and _mask_text(name, rules) == name)
     return replace(rules, known_clean=rules.known_clean | clean)
+
+
+KNOWN_VALUE_MIN_LENGTH = 3  # a shorter value ("ja", "ok") would redact ordinary words all over the conversation
+
+
+def with_known_values(rules: EventMaskingRules, values: Iterable[str]) -> EventMaskingRules:
+    """``rules`` that also redact ``values`` (whole words, any case) wherever they mask text: what the conversation's
+    sensitive slots and metadata fields hold, which no pattern may find (a name), also where the customer typed it,
+    an entity carries it or the bot repeats it ("Thanks, {customer_name}!")."""
+    stripped = {value.strip() for value in values}
+    wanted = sorted(
+        (value for value in stripped if len(value) >= KNOWN_VALUE_MIN_LENGTH and value != REDACTED and not rules.is_token(value)),
+        key=len,
+        reverse=True,
+    )
+    if not wanted:
+        return rules
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, wanted)) + r")(?!\w)", re.IGNORECASE)
+    mask = rules.mask
+
+    def redacting_mask(text: str) -> str:
+        return mask(pattern.sub(REDACTED, text))
+
+    clean = frozenset(name for name in rules.known_clean if pattern.search(name) is None)
+    return replace(rules, mask=redacting_mask, known_clean=clean)
+
+
+def strings_in(value: Any) -> List[str]:
+    """Every string (and number) in a slot or metadata value, at any depth: the parts a text may repeat."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [found for item in value.values() for found in strings_in(item)]
+    if isinstance(value, (list, tuple)):
+        return [found for item in value for found in strings_in(item)]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    return []
 
 
 def mask_event(event: Mapping[str, Any], rules: EventMaskingRules) -> Dict[str, Any]:

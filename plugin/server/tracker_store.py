@@ -20,7 +20,7 @@ this wrapper's ``event_broker``; that broker masks too, so the outage never send
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Iterable, Optional, Text, Tuple, Type
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple, Type
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import (
@@ -34,7 +34,15 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from plugin.policy.event_masking import MASKED_EVENT_KINDS, EventMaskingRules, mask_event, with_known_clean
+from plugin.policy.event_masking import (
+    MASKED_EVENT_KINDS,
+    SESSION_START_METADATA_SLOT,
+    EventMaskingRules,
+    mask_event,
+    strings_in,
+    with_known_clean,
+    with_known_values,
+)
 from plugin.policy.guard import Guard, current_guard
 
 INNER_KEY = "store"
@@ -109,6 +117,8 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
         events = list(tracker.events)
         stored = stored_prefix(tracker)
+        if rules.sensitive_slots or rules.sensitive_metadata:
+            rules = with_known_values(rules, sensitive_values(tracker, events[stored:], rules))
         masked.events = masked._create_events(events[:stored] + [stored_rendering(e, rules) for e in events[stored:]])
         return masked
 
@@ -121,6 +131,24 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
             cached = (rules, self.domain, with_known_clean(rules, domain_names(self.domain)))
             self._rules_with_names[id(rules)] = cached
         return cached[2]
+
+
+def sensitive_values(tracker: DialogueStateTracker, new_events: Iterable[Event], rules: EventMaskingRules) -> List[Text]:
+    """What the sensitive slots hold now and the sensitive metadata fields of the turn's new events (and of the
+    session-start slot) carry: values to redact wherever the turn's events repeat them (already stored events hold
+    them redacted)."""
+    values: List[Text] = []
+    for name in rules.sensitive_slots:
+        slot = tracker.slots.get(name)
+        if slot is not None:
+            values += strings_in(slot.value)
+    if rules.sensitive_metadata:
+        start = tracker.slots.get(SESSION_START_METADATA_SLOT)
+        metadata = [start.value if start is not None else None] + [event.metadata for event in new_events]
+        for fields in metadata:
+            if isinstance(fields, dict):
+                values += [found for key in rules.sensitive_metadata for found in strings_in(fields.get(key))]
+    return values
 
 
 def domain_names(domain: Domain) -> Iterable[Text]:

@@ -1,7 +1,7 @@
 """Event masking for storage: every text-bearing field of a Rasa event dict, tokens kept, structure unchanged."""
 
 from plugin.pii import build_engine
-from plugin.policy.event_masking import REDACTED, EventMaskingRules, mask_event, with_known_clean
+from plugin.policy.event_masking import REDACTED, EventMaskingRules, mask_event, with_known_clean, with_known_values
 from plugin.storage.vault import is_token, new_token
 
 ENGINE = build_engine()
@@ -140,3 +140,17 @@ def test_known_clean_names_are_passed_without_masking_and_the_output_is_the_same
     assert mask_event(event, fast) == mask_event(event, rules())
     assert "greet" not in scanned and "inform" not in scanned and CARD.replace(" ", "") in scanned
     assert "31612345678" in scanned
+
+
+def test_known_sensitive_values_are_redacted_wherever_text_is_masked() -> None:
+    # what a sensitive slot or metadata field holds (a name: no pattern finds it), as the customer typed it, as an
+    # entity, and repeated by the bot; whole words in any case, tokens and very short values left alone
+    token = new_token()
+    known = with_known_values(rules(), ["Jan de Vries", "ok", token, REDACTED, "Vries"])
+    user = {"event": "user", "text": "my name is JAN DE VRIES", "parse_data": {"text": "my name is JAN DE VRIES",
+            "entities": [{"entity": "name", "value": "Jan de Vries"}]}}
+    masked = mask_event(user, known)
+    assert "jan" not in str(masked).lower() and masked["text"] == f"my name is {REDACTED}"
+    bot = mask_event({"event": "bot", "text": f"Thanks, Jan de Vries! ok? Vriesland {token} {MAIL}"}, known)
+    assert bot["text"].startswith(f"Thanks, {REDACTED}! ok? Vriesland {token} ") and MAIL not in bot["text"]
+    assert with_known_values(rules(), ["ok", token]).mask("ok") == "ok"

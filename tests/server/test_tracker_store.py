@@ -230,6 +230,27 @@ def test_a_human_agents_messages_are_stored_masked_too(tmp_path: Path) -> None:
     assert CARD.encode() not in raw and IBAN.encode() not in raw
 
 
+def test_what_sensitive_slots_and_metadata_hold_is_redacted_wherever_the_turn_repeats_it(tmp_path: Path) -> None:
+    # a name in a sensitive slot (from a form's free text) and in a sensitive metadata field, which no pattern finds:
+    # typed by the customer, extracted as an entity, repeated by the bot ("Thanks, {customer_name}!")
+    store = make_store(tmp_path, masking={"sensitive_slots": ["customer_name"], "sensitive_metadata": ["crm_name"]})
+    domain = Domain.from_dict({"slots": {"customer_name": {"type": "text", "mappings": [{"type": "custom"}]}}})
+    tracker = DialogueStateTracker("c11", domain.slots)
+    name, other = "Jan de Vries", "Piet Jansen"
+    for event in [
+        UserUttered(f"I am {name}", {"name": "inform", "confidence": 1.0}, [{"entity": "customer_name", "value": name}],
+                    {"text": f"I am {name}"}, metadata={"crm_name": other}),
+        SlotSet("customer_name", name),
+        BotUttered(f"Thanks, {name}! Or is it {other}?"),
+    ]:
+        tracker.update(event)
+    run(store.save(tracker))
+    raw = (tmp_path / "tracker.db").read_bytes()
+    assert name.encode() not in raw and other.encode() not in raw
+    rows = [json.loads(r[0]) for r in sqlite3.connect(tmp_path / "tracker.db").execute("select data from events order by id")]
+    assert [r["text"] for r in rows if r["event"] in ("user", "bot")] == ["I am #redacted#", "Thanks, #redacted#! Or is it #redacted#?"]
+
+
 def test_a_store_the_redaction_job_cannot_rewrite_gets_the_final_rendering_at_once(tmp_path: Path) -> None:
     # agents see the last four digits until redaction; the final rendering is the tag
     views = {"strategies": {"agent": {"credit_card": {"strategy": "card_last4"}}, "storage": {"credit_card": {"strategy": "tag"}}}}
