@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from plugin.pii import Engine, Span, build_engine
 from plugin.policy.audit import AuditLog
 from plugin.policy.event_masking import EventMaskingRules
-from plugin.policy.log_redaction import named_field_pattern, redact_named_fields
+from plugin.policy.log_redaction import NamedFields, named_field_pattern, redact_named_fields
 from plugin.policy.masking import engine_config
 from plugin.policy.schema import Settings
 from plugin.policy.settings import PrivacyConfig, load_privacy_config, resolve, state_url
@@ -238,7 +238,7 @@ class Guard:
             return self.engine().mask(text, "log").text
         return self.repeated_masker("log", entries=LOG_CACHE_ENTRIES)(text)
 
-    def _sensitive_fields(self) -> Optional["re.Pattern[str]"]:
+    def _sensitive_fields(self) -> Optional[NamedFields]:
         """The metadata fields and slots named sensitive in any scope (a log line does not say whose conversation it
         is from): Rasa's debug lines show them (every slot value, an action's events), and no pattern finds a name."""
         scopes = {GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines}

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from bisect import bisect_right
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -84,7 +85,10 @@ def _decoded(escape: "re.Match[str]") -> str:
 
 # The named-field forms in Rasa's debug lines. The key part is found by a pattern; where the value ends is decided by
 # ``_value_end``, which follows brackets and quotes and errs towards redacting too much.
-_QUOTE = r"""\\*["']"""  # a quote, escaped any number of times (a repr inside a JSON string inside a repr...)
+# A quote, escaped a few times over (a repr inside a JSON string inside a repr...); capped, so that a run of
+# backslashes costs linear time, not quadratic (a customer can type one).
+_QUOTE = r"""\\{0,8}["']"""
+_QUOTE_AT = re.compile(_QUOTE)
 _OPENERS, _CLOSERS = "{[(", "}])"
 _NEXT_SLOT = re.compile(r"\n\t[A-Za-z_][\w\-]*:\s")  # the next line of Rasa's slot log
 _NEXT_SLOT_ESCAPED = re.compile(r"\\n\\t[A-Za-z_][\w\-]*:\s")  # the same inside a JSON string or a repr
@@ -92,8 +96,16 @@ _LOG_STRING_START = re.compile(r"""["'](?=\\t)""")  # ... which begins with a qu
 NAMED_FIELD_REDACTED = "#redacted#"
 
 
+@dataclass(frozen=True)
+class NamedFields:
+    """The field names to redact and the pattern that finds where their values start."""
+
+    names: Tuple[str, ...]
+    pattern: "re.Pattern[str]"
+
+
 @lru_cache(maxsize=16)
-def named_field_pattern(names: Tuple[str, ...]) -> Optional["re.Pattern[str]"]:
+def named_field_pattern(names: Tuple[str, ...]) -> Optional[NamedFields]:
     """Where a named field's value starts, in the forms Rasa's debug lines show it: ``'name': value`` (quoted as in a
     Python repr, JSON, or escaped inside another string: metadata, e.g. in the session-start slot), a slot event as
     JSON (``"name": "slot", "value": value``), ``SlotSet(key: name, value: value)`` and a tab, ``name: value`` (the
@@ -105,18 +117,18 @@ def named_field_pattern(names: Tuple[str, ...]) -> Optional["re.Pattern[str]"]:
     slot_event = "(?P<q>" + _QUOTE + r")name(?P=q)\s*:\s*(?P=q)" + keys + r"(?P=q)\s*,\s*(?P=q)value(?P=q)\s*:\s*"
     slot_set = r"(?P<slot_set>SlotSet\(key:\s*" + keys + r",\s*value:\s*)"
     slot_log = r"(?P<slot_log>(?:\t|\\t)" + keys + r":\s)"
-    return re.compile("|".join((slot_event, quoted, slot_set, slot_log)))
+    return NamedFields(tuple(sorted(set(names))), re.compile("|".join((slot_event, quoted, slot_set, slot_log))))
 
 
-def redact_named_fields(text: str, pattern: Optional["re.Pattern[str]"]) -> str:
+def redact_named_fields(text: str, fields: Optional[NamedFields]) -> str:
     """Replace the value of every named field in a log line by ``#redacted#`` (in the name's quotes where it has
     some): fields and slots an owner declared sensitive hold what no pattern finds, such as a customer's name."""
-    if pattern is None:
-        return text
+    if fields is None or not any(name in text for name in fields.names):
+        return text  # the usual line: a substring test per name, no pattern
     parts: List[str] = []
     position = 0
     openings: Optional[List[Tuple[int, str]]] = None  # where escaped slot logs begin, found once per line
-    for match in pattern.finditer(text):
+    for match in fields.pattern.finditer(text):
         if match.start() < position:
             continue  # inside a value already redacted
         start = match.end()
@@ -144,7 +156,7 @@ def _value_end(text: str, start: int) -> int:
     the same way), or, for a bare word, the next delimiter. Without one, the end of the text."""
     if start < len(text) and text[start] in _OPENERS:
         return _closing(text, start, depth=0, keep_closer=False)
-    quote = re.match(_QUOTE, text[start:])
+    quote = _QUOTE_AT.match(text, start)
     if quote is not None:
         mark = quote.group()
         close = re.compile(r"(?<!\\)" + re.escape(mark) + r"(?=\s*(?:[,}\])]|\\n|\n|$))")
