@@ -349,7 +349,8 @@ class LiveSettings:
         self._config = config
         self._poll = poll_seconds
         self._clock = clock
-        self._lock = threading.Lock()
+        # Re-entrant: a refresh may log, and log masking reads the settings again on the same thread.
+        self._lock = threading.RLock()
         self._runtime = store.snapshot()
         self._checked_at = clock()
         self._resolved: Dict[str, Settings] = {}

@@ -190,14 +190,44 @@ def test_live_settings_follow_the_database_after_the_poll_interval(store: Settin
     assert live.settings("whatsapp").session.idle_timeout_seconds == 300
 
 
-def test_live_settings_keep_the_last_good_version_when_stored_changes_stop_validating(
-    store: SettingsStore, state_url: str
-) -> None:
+def live_with_a_refused_version(store: SettingsStore, state_url: str) -> LiveSettings:
+    """Live settings loaded with redaction.hours 48, whose stored change then stops validating (500), polled again."""
     now = [0.0]
     change(store, "redaction.hours", 48)
     live = LiveSettings(store, CONFIG, clock=lambda: now[0])
     raw_sql(state_url, "UPDATE rg_settings_changes SET value = '500'")
     raw_sql(state_url, "UPDATE rg_settings_version SET version = version + 1")
     now[0] = 10.0
-    assert live.settings().redaction.hours == 48
+    return live
 
+
+def test_live_settings_keep_the_last_good_version_when_stored_changes_stop_validating(
+    store: SettingsStore, state_url: str
+) -> None:
+    assert live_with_a_refused_version(store, state_url).settings().redaction.hours == 48
+
+
+
+def test_a_refused_version_is_logged_while_log_masking_reads_the_settings(store: SettingsStore, state_url: str) -> None:
+    # the refusal is logged inside the refresh; the plugin's log masking reads the settings on the same thread
+    import logging
+    import threading
+
+    live = live_with_a_refused_version(store, state_url)
+    seen = []
+
+    class ReadsSettings(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            seen.append(live.settings().redaction.hours)
+            return True
+
+    reader = ReadsSettings()
+    logger = logging.getLogger("plugin.storage.settings_store")
+    logger.addFilter(reader)
+    try:
+        worker = threading.Thread(target=live.settings, daemon=True)
+        worker.start()
+        worker.join(timeout=10)
+    finally:
+        logger.removeFilter(reader)
+    assert not worker.is_alive() and seen == [48]
