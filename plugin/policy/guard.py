@@ -241,7 +241,8 @@ class Guard:
     def _sensitive_fields(self) -> Optional[NamedFields]:
         """The metadata fields and slots named sensitive in any scope (a log line does not say whose conversation it
         is from): Rasa's debug lines show them (every slot value, an action's events), and no pattern finds a name."""
-        scopes = {GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines}
+        live = self._live()
+        scopes = {GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines, *(live.changed_scopes() if live else ())}
         names = set()
         for scope in scopes:
             masking = self.settings(scope or None).masking

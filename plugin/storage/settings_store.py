@@ -360,6 +360,11 @@ class LiveSettings:
         self._refresh()
         return self._runtime.version
 
+    def changed_scopes(self) -> Tuple[str, ...]:
+        """The channel scopes that have runtime changes (at most ``poll_seconds`` behind the database)."""
+        self._refresh()
+        return tuple(self._runtime.channel_changes)
+
     def settings(self, channel: Optional[str] = None) -> Settings:
         """Settings in force for ``channel`` now (at most ``poll_seconds`` behind the database)."""
         self._refresh()

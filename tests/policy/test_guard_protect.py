@@ -41,3 +41,16 @@ def test_a_clean_text_is_scanned_once_and_a_text_with_pii_every_time(guard: Guar
 def test_a_conversation_awaiting_a_code_always_gets_its_numbers_masked(guard: Guard) -> None:
     assert guard.protect("it is 482913", "rest", "c1").storage_text == "it is 482913"
     assert guard.protect("it is 482913", "rest", "c1", awaiting_code=True).storage_text == "it is #pinpuknr#"
+
+
+def test_log_lines_redact_fields_a_runtime_change_named_sensitive_for_a_channel_not_used_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an admin names a metadata field sensitive for the whatsapp scope in the admin chat; no whatsapp message yet
+    monkeypatch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    guard = Guard(parse_privacy_config({}), poll_seconds=0.0)
+    store = guard.state.settings_store
+    store.apply(store.propose(guard.config, "masking.sensitive_metadata", ["crm_name"], "whatsapp"), actor="ann", role="admin")
+    assert guard.mask_log("metadata {'crm_name': 'Jan de Vries', 'channel': 'whatsapp'}") == (
+        "metadata {'crm_name': '#redacted#', 'channel': 'whatsapp'}"
+    )
