@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, List, Optional, Tuple
 
+from plugin.policy.event_masking import REDACTED
+
 Masker = Callable[[str], str]
 
 WITHHELD = "[rasa-guard: log line withheld because it could not be masked]"
@@ -93,7 +95,7 @@ _OPENERS, _CLOSERS = "{[(", "}])"
 _NEXT_SLOT = re.compile(r"\n\t[A-Za-z_][\w\-]*:\s")  # the next line of Rasa's slot log
 _NEXT_SLOT_ESCAPED = re.compile(r"\\n\\t[A-Za-z_][\w\-]*:\s")  # the same inside a JSON string or a repr
 _LOG_STRING_START = re.compile(r"""["'](?=\\t)""")  # ... which begins with a quote, then the first slot
-NAMED_FIELD_REDACTED = "#redacted#"
+_BARE_WORD = re.compile(r"[^,}\])\s]*")  # an unquoted value: None, a number, a word
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,15 @@ def named_field_pattern(names: Tuple[str, ...]) -> Optional[NamedFields]:
     Python repr, JSON, or escaped inside another string: metadata, e.g. in the session-start slot), a slot event as
     JSON (``"name": "slot", "value": value``), ``SlotSet(key: name, value: value)`` and a tab, ``name: value`` (the
     log of all slot values)."""
-    if not names:
+    unique = tuple(sorted(set(names)))
+    if not unique:
         return None
-    keys = "(?:" + "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True)) + ")"
+    keys = "(?:" + "|".join(re.escape(name) for name in sorted(unique, key=len, reverse=True)) + ")"
     quoted = "(?P<quote>" + _QUOTE + ")" + keys + r"(?P=quote)\s*:\s*"
     slot_event = "(?P<q>" + _QUOTE + r")name(?P=q)\s*:\s*(?P=q)" + keys + r"(?P=q)\s*,\s*(?P=q)value(?P=q)\s*:\s*"
     slot_set = r"(?P<slot_set>SlotSet\(key:\s*" + keys + r",\s*value:\s*)"
     slot_log = r"(?P<slot_log>(?:\t|\\t)" + keys + r":\s)"
-    return NamedFields(tuple(sorted(set(names))), re.compile("|".join((slot_event, quoted, slot_set, slot_log))))
+    return NamedFields(unique, re.compile("|".join((slot_event, quoted, slot_set, slot_log))))
 
 
 def redact_named_fields(text: str, fields: Optional[NamedFields]) -> str:
@@ -145,7 +148,7 @@ def redact_named_fields(text: str, fields: Optional[NamedFields]) -> str:
         else:
             end = _value_end(text, start)
             quote = match.group("quote") or match.group("q") or ""
-        parts += [text[position:start], quote, NAMED_FIELD_REDACTED, quote]
+        parts += [text[position:start], quote, REDACTED, quote]
         position = end
     parts.append(text[position:])
     return "".join(parts)
@@ -162,7 +165,7 @@ def _value_end(text: str, start: int) -> int:
         close = re.compile(r"(?<!\\)" + re.escape(mark) + r"(?=\s*(?:[,}\])]|\\n|\n|$))")
         found = close.search(text, start + len(mark))
         return found.end() if found is not None else len(text)
-    bare = re.compile(r"[^,}\])\s]*").match(text, start)
+    bare = _BARE_WORD.match(text, start)
     return bare.end() if bare is not None else start
 
 
