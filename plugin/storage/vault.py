@@ -40,8 +40,11 @@ TOKEN_PREFIX = "vlt_"
 TOKEN_RANDOM_CHARS = 22  # 22 alphanumerics = 131 random bits
 TOKEN_RE = re.compile(r"vlt_[A-Za-z0-9]{22}(?![A-Za-z0-9])")
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
+# Random bytes at or above this are skipped so that ``byte % 62`` stays uniform (248 = 4 * 62).
+_UNBIASED_BELOW = len(_TOKEN_ALPHABET) * (256 // len(_TOKEN_ALPHABET))
 _PII_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _NONCE_BYTES = 12
+_DATA_KEY_BYTES = 32  # AES-256
 MAX_REASON_CHARS = 500
 FAILED_WRITES_KEPT = 10_000  # tokens of failed store_many_soon writes remembered for wait_stored
 
@@ -108,8 +111,13 @@ class VaultIntegrityError(VaultError):
 
 
 def new_token() -> str:
-    """An opaque, unguessable token that is safe inside text and NLU entity values (letters and digits only)."""
-    return TOKEN_PREFIX + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_RANDOM_CHARS))
+    """An opaque, unguessable token that is safe inside text and NLU entity values (letters and digits only).
+    One read of the system's random source per token, not one per character (a system call each)."""
+    chars: List[str] = []
+    while len(chars) < TOKEN_RANDOM_CHARS:
+        chars += [_TOKEN_ALPHABET[byte % len(_TOKEN_ALPHABET)] for byte in secrets.token_bytes(2 * TOKEN_RANDOM_CHARS)
+                  if byte < _UNBIASED_BELOW]
+    return TOKEN_PREFIX + "".join(chars[:TOKEN_RANDOM_CHARS])
 
 
 def is_token(candidate: str) -> bool:
@@ -132,6 +140,7 @@ class Vault:
     ) -> None:
         self._db = db
         self._master = master_key
+        self._master_cipher = AESGCM(master_key.material)  # stateless per call: one object serves every thread
         self._audit = audit
         self._clock = clock
         self._pending: Dict[str, "Future[None]"] = {}  # token -> its store_many_soon write, until done
@@ -218,15 +227,13 @@ class Vault:
             if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
                 raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
             token = new_token()
-            data_key = AESGCM.generate_key(bit_length=256)
-            nonce = os.urandom(_NONCE_BYTES)
+            # One read of the random source for the data key and both nonces (each read is a system call).
+            fresh = os.urandom(_DATA_KEY_BYTES + 2 * _NONCE_BYTES)
+            data_key, nonce, wrap_nonce = fresh[:_DATA_KEY_BYTES], fresh[_DATA_KEY_BYTES:-_NONCE_BYTES], fresh[-_NONCE_BYTES:]
             ciphertext = AESGCM(data_key).encrypt(
                 nonce, value.encode("utf-8"), _data_aad(token, pii_type, conversation_id, expires_at)
             )
-            wrap_nonce = os.urandom(_NONCE_BYTES)
-            wrapped = wrap_nonce + AESGCM(self._master.material).encrypt(
-                wrap_nonce, data_key, _key_aad(token, self._master.key_id)
-            )
+            wrapped = wrap_nonce + self._master_cipher.encrypt(wrap_nonce, data_key, _key_aad(token, self._master.key_id))
             records.append(dict(token=token, conversation_id=conversation_id, pii_type=pii_type, created_at=created_at,
                                 expires_at=expires_at, nonce=nonce, ciphertext=ciphertext))
             keys.append(dict(token=token, key_id=self._master.key_id, wrapped_key=wrapped))
@@ -333,7 +340,7 @@ class Vault:
             )
         wrapped = row.wrapped_key
         try:
-            data_key = AESGCM(self._master.material).decrypt(
+            data_key = self._master_cipher.decrypt(
                 wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], _key_aad(token, row.key_id)
             )
             plain = AESGCM(data_key).decrypt(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections import Counter
 from typing import List
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from plugin.policy.audit import OK, REFUSED, AuditEntry, AuditLog
 from plugin.storage.db import StateDB, sqlite_path
+from plugin.storage import vault as vault_module
 from plugin.storage.keys import MasterKey
 from plugin.storage.vault import (
     TOKEN_RE,
@@ -302,6 +304,21 @@ def test_tokens_are_opaque_unique_and_safe_in_text() -> None:
     text = f"call me on {tokens[0]}, card {tokens[1]}."
     assert TOKEN_RE.findall(text) == tokens[:2]
     assert not is_token(tokens[0] + "x") and not is_token(tokens[0][:-1])
+
+
+def test_token_characters_are_uniform_over_letters_and_digits() -> None:
+    """Every one of the 62 characters equally likely: 131 random bits per token only if no character is favoured
+    (a plain ``byte % 62`` would make the first eight ~25 % more frequent than the rest)."""
+    counts: Counter = Counter("".join(new_token()[4:] for _ in range(20_000)))
+    expected = 20_000 * 22 / 62
+    assert len(counts) == 62
+    assert all(abs(count - expected) < 0.06 * expected for count in counts.values()), counts.most_common(3)
+
+
+def test_token_skips_random_bytes_that_would_bias_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter([bytes([255, 248] * 22), bytes([0, 61, 62, 247] * 11)])
+    monkeypatch.setattr(vault_module.secrets, "token_bytes", lambda n: next(draws))
+    assert new_token() == "vlt_" + "a9a9" * 5 + "a9"  # 0 -> "a", 61 -> "9", 62 -> "a", 247 -> 247 % 62 = 61 -> "9"
 
 
 @pytest.mark.parametrize(
