@@ -82,6 +82,7 @@ class Guard:
         self._settings_now: Dict[Tuple[int, str], Settings] = {}
         self._repeat_caches: Dict[Tuple[int, str], Tuple[Engine, Dict[bytes, str]]] = {}
         self._event_rules: Dict[Tuple[str, bool], Tuple[Settings, Engine, EventMaskingRules]] = {}
+        self._named_fields: Tuple[Any, Optional[NamedFields]] = (None, None)  # (settings version and scopes, names)
         self._state: Optional[PluginState] = None
         self._seal_key: Optional[bytes] = None
         self._state_failed_at: Optional[float] = None
@@ -240,12 +241,31 @@ class Guard:
 
     def _sensitive_fields(self) -> Optional[NamedFields]:
         """The metadata fields and slots named sensitive in any scope (a log line does not say whose conversation it
-        is from): Rasa's debug lines show them (every slot value, an action's events), and no pattern finds a name."""
+        is from): Rasa's debug lines show them (every slot value, an action's events), and no pattern finds a name.
+        Recomputed only when the settings version or the set of scopes changes (every log line asks)."""
         live = self._live()
-        scopes = {GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines, *(live.changed_scopes() if live else ())}
+        scopes = (GLOBAL_SCOPE, *self.config.channel_overrides, *self._engines, *(live.changed_scopes() if live else ()))
+        key = (live.version if live else None, scopes)
+        known_key, known = self._named_fields
+        if known_key == key:
+            return known
         names = set()
-        for scope in scopes:
+        for scope in set(scopes):
             masking = self.settings(scope or None).masking
+            names.update(masking.sensitive_metadata, masking.sensitive_slots)
+        known = named_field_pattern(tuple(sorted(names)))
+        self._named_fields = (key, known)
+        return known
+
+    def known_sensitive_fields(self) -> Optional[NamedFields]:
+        """For the fallback masker, when reading the settings failed: the names last computed for log lines, else
+        those of the settings file alone (no database read), so that such a line still has them redacted."""
+        key, known = self._named_fields
+        if key is not None:
+            return known
+        names = set()
+        for scope in (None, *self.config.channel_overrides):
+            masking = resolve(self.config, channel=scope).masking
             names.update(masking.sensitive_metadata, masking.sensitive_slots)
         return named_field_pattern(tuple(sorted(names)))
 
@@ -458,7 +478,9 @@ def install_log_redaction() -> None:
     defaults = build_engine()
 
     def fallback(text: str) -> str:
-        return defaults.mask(text, "log").text
+        guard = _current
+        names = guard.known_sensitive_fields() if guard is not None else None
+        return defaults.mask(redact_named_fields(text, names), "log").text
 
     def mask(text: str) -> str:
         try:

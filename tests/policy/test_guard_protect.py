@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 import pytest
 
-from plugin.policy.guard import Guard
+from plugin.policy import log_redaction
+from plugin.policy.guard import Guard, install_log_redaction, set_current_guard
 from plugin.policy.settings import parse_privacy_config
 
 CARD = "4111 1111 1111 1111"
@@ -54,3 +55,35 @@ def test_log_lines_redact_fields_a_runtime_change_named_sensitive_for_a_channel_
     assert guard.mask_log("metadata {'crm_name': 'Jan de Vries', 'channel': 'whatsapp'}") == (
         "metadata {'crm_name': '#redacted#', 'channel': 'whatsapp'}"
     )
+
+
+def test_log_field_names_follow_a_runtime_change_after_lines_were_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    guard = Guard(parse_privacy_config({}), poll_seconds=0.0)
+    line = "metadata {'crm_name': 'Jan de Vries'}"
+    assert [guard.mask_log(line) for _ in range(2)] == [line] * 2  # nothing named sensitive yet; names now cached
+    store = guard.state.settings_store
+    store.apply(store.propose(guard.config, "masking.sensitive_metadata", ["crm_name"]), actor="ann", role="admin")
+    assert guard.mask_log(line) == "metadata {'crm_name': '#redacted#'}"
+
+
+def test_the_fallback_log_masker_still_redacts_fields_named_sensitive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # when reading the settings fails mid-line, the built-in masker takes over: it must not forget the names
+    monkeypatch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    config = parse_privacy_config({"masking": {"sensitive_slots": ["nickname"]}, "channels": {"whatsapp": {"masking": {"sensitive_metadata": ["crm_name"]}}}})
+    captured: List[Tuple[str, str]] = []
+    monkeypatch.setattr(log_redaction, "install", lambda mask, fallback: captured.append((mask, fallback)))
+    fresh = Guard(config)
+    set_current_guard(fresh)
+    try:
+        install_log_redaction()
+        mask, fallback = captured[-1]
+        line = "slots {'nickname': 'Jan', 'crm_name': 'de Vries', 'card': '4111 1111 1111 1111'}"
+        expected = "slots {'nickname': '#redacted#', 'crm_name': '#redacted#', 'card': '#creditcardnr#'}"
+        assert fallback(line) == expected  # before any line: the settings file's names
+        assert mask(line) == expected
+        monkeypatch.setattr(fresh, "settings", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("state gone")))
+        monkeypatch.setattr(fresh, "_named_fields", (("stale",), fresh._named_fields[1]))  # force a recomputation
+        assert mask(line) == expected  # mask_log fails, the fallback uses the names last computed
+    finally:
+        set_current_guard(None)
