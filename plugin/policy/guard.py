@@ -363,7 +363,8 @@ class Guard:
             self._state.vault.wait_all_stored()
 
     def awaiting_code(self, conversation_id: Optional[str]) -> bool:
-        """True while the admin chat awaits an OTP from this conversation (then ``protect(..., awaiting_code=True)``).
+        """True while the admin chat awaits an OTP from this conversation, and a grace period after the request
+        expired (then ``protect(..., awaiting_code=True)``).
 
         If the state cannot be read the answer is True: masking one number too many is the safe mistake.
         """
@@ -377,7 +378,7 @@ class Guard:
                     return True
 
                 self._admin_conversations = AdminConversations(self.state.db)
-            return self._admin_conversations.awaiting_code(conversation_id) is not None
+            return self._admin_conversations.masks_codes(conversation_id)
         except Exception as error:  # noqa: BLE001 - fail closed
             logger.error("cannot read OTP requests (%s); treating codes as expected", type(error).__name__)
             return True
@@ -416,12 +417,13 @@ def _remember(renderings: Dict[bytes, str], key: bytes, masked: str, entries: in
     renderings[key] = masked
 
 
-_CODE = re.compile(r"(?<![0-9])[0-9]{4,8}(?![0-9])")
+# 4-8 digits, also grouped by single spaces or dashes ("225 964", "008-701"): OTP checks ignore those separators.
+_CODE = re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){3,7}(?![0-9])")
 CODE_TAG = "#pinpuknr#"
 
 
 def mask_codes(text: str) -> str:
-    """Every stand-alone 4-8 digit number as a PIN tag: what a conversation that awaits an OTP may store."""
+    """Every stand-alone 4-8 digit number (grouped or not) as a PIN tag: what a conversation awaiting an OTP stores."""
     return _CODE.sub(CODE_TAG, text)
 
 

@@ -17,6 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from plugin.storage.db import StateDB, metadata
 
+# After an OTP request expires its code is refused, but numbers are still masked as codes this long: an authenticator
+# code stays valid for a while, and a code typed late must not be stored as typed.
+CODE_MASKING_GRACE_SECONDS = 600
+
 admin_code_requests = Table(
     "rg_admin_code_requests",
     metadata,
@@ -86,6 +90,15 @@ class AdminConversations:
         if row is None or int(self._clock()) >= row.expires_at:
             return None
         return row.staff_id
+
+    def masks_codes(self, conversation_id: str) -> bool:
+        """Whether this conversation's 4-8 digit numbers are masked as OTPs: while a code is awaited, and for
+        ``CODE_MASKING_GRACE_SECONDS`` after the request expired, until a code is received."""
+        with self._db.read() as connection:
+            row = connection.execute(
+                select(admin_code_requests.c.expires_at).where(admin_code_requests.c.conversation_id == conversation_id)
+            ).first()
+        return row is not None and int(self._clock()) < row.expires_at + CODE_MASKING_GRACE_SECONDS
 
     def code_received(self, conversation_id: str) -> None:
         """Stop treating numbers as OTPs (verified, locked out, expired or logged out)."""

@@ -24,7 +24,7 @@ from plugin.policy.guard import Guard, set_current_guard
 from plugin.policy.otp import EditingWindows, OtpService, sender_from_env
 from plugin.policy.settings import load_privacy_config
 from plugin.policy.staff import StaffDirectory
-from plugin.storage.admin_conversations import AdminConversations
+from plugin.storage.admin_conversations import CODE_MASKING_GRACE_SECONDS, AdminConversations
 from plugin.storage.token_store import TokenStore
 
 CHANNEL = "rest"
@@ -127,6 +127,32 @@ def test_login_with_totp_opens_a_window_and_the_code_never_stays_raw(guard: Guar
     assert code not in chat.last_stored and "#pinpuknr#" in chat.last_stored
     assert not guard.awaiting_code(ADMIN_PHONE)
     assert admin.services(guard).windows.check(directory(guard).get("ann").id, ADMIN_PHONE)
+
+
+@pytest.mark.parametrize("separator", [" ", "-"])
+def test_a_code_typed_in_groups_is_masked_and_accepted(guard: Guard, separator: str) -> None:
+    secret = add_staff(guard, "ann", "admin", ADMIN_PHONE)
+    chat = Chat(guard, ADMIN_PHONE)
+    chat.say("log in as admin", "admin_login")
+    code = pyotp.TOTP(secret).now()
+    typed = f"{code[:3]}{separator}{code[3:]}"
+    reply = chat.say(f"it is {typed}", "admin_code")
+    assert chat.last_stored == "it is #pinpuknr#" and code[:3] not in chat.last_stored
+    assert "Verified, ann (admin)" in reply[0]
+
+
+def test_a_code_typed_after_the_request_expired_is_still_masked_for_a_while(guard: Guard) -> None:
+    secret = add_staff(guard, "ann", "admin", ADMIN_PHONE)
+    chat = Chat(guard, ADMIN_PHONE)
+    chat.say("log in as admin", "admin_login")
+    conversations = admin.services(guard).conversations
+    member_id = directory(guard).get("ann").id
+    conversations.expect_code(ADMIN_PHONE, member_id, -1)  # the request's validity has just run out
+    code = pyotp.TOTP(secret).now()
+    assert chat.say(code, "admin_code") == ["utter_default"]  # no longer accepted
+    assert chat.last_stored == "#pinpuknr#"  # but not stored as typed: an authenticator code is still valid
+    conversations.expect_code(ADMIN_PHONE, member_id, -CODE_MASKING_GRACE_SECONDS - 1)
+    assert not guard.awaiting_code(ADMIN_PHONE)  # after the grace period numbers are masked by the usual rules
 
 
 def test_five_wrong_codes_lock_the_member_out(guard: Guard) -> None:
