@@ -22,7 +22,7 @@ def test_settings_check_refuses_a_bad_file_with_the_key(tmp_path: Path) -> None:
     bad.write_text("redaction:\n  trigger: time_based\n  hours: 100\n")
     result = run("settings", "check", "--config", str(bad))
     assert result.returncode == 2
-    assert "redaction.hours: must be between 12 and 72 (got 100)" in result.stderr
+    assert "redaction.hours: must be between 12 and 72" in result.stderr and "100" not in result.stderr
 
 
 def test_settings_show_resolves_channel_overrides() -> None:

@@ -94,7 +94,7 @@ def test_on_sqlite_the_version_costs_no_query_until_a_change_is_signalled(
 
 def test_a_refused_change_writes_nothing_and_names_the_allowed_range(store: SettingsStore, state_url: str) -> None:
     before = store.version()
-    with pytest.raises(SettingsError, match=r"redaction.hours: must be between 12 and 72 \(got 100\)"):
+    with pytest.raises(SettingsError, match=r"redaction.hours: must be between 12 and 72$"):
         store.propose(CONFIG, "redaction.hours", 100)
     proposal = store.propose(CONFIG, "redaction.hours", 48)  # valid, but only proposed
     assert proposal.shown_old == "24" and proposal.shown_new == "48"
