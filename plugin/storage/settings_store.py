@@ -40,6 +40,7 @@ RESET_ACTION = "settings.reset"
 # Lists whose entries are personal data: shown masked in confirmations and audit entries.
 BLACKLIST_LISTS: Tuple[str, ...] = tuple(f"blacklist.{name}" for name in blacklist.FIELD_KINDS)
 TERM_LISTS: Tuple[str, ...] = ("masking.allow_list", "masking.deny_list")
+CUSTOM_RULES = "masking.custom_rules"
 
 settings_changes = Table(
     "rg_settings_changes",
@@ -402,7 +403,8 @@ def _file_mark(path: Path) -> Optional[Tuple[int, int]]:
 
 
 def shown_value(key: str, value: Any, region: str) -> str:
-    """A value as confirmations and the audit trail may show it: blacklist entries and custom terms masked."""
+    """A value as confirmations and the audit trail may show it: blacklist entries, custom terms and custom rules'
+    patterns and context words masked."""
     return json.dumps(_masked(key, value, region), ensure_ascii=False, sort_keys=True)
 
 
@@ -413,7 +415,21 @@ def _masked(key: str, value: Any, region: str) -> Any:
         return [_mask_entry(key, str(item), region) for item in value]
     if isinstance(value, (list, tuple)) and key in TERM_LISTS:
         return [blacklist.mask_text(str(item)) for item in value]
+    if isinstance(value, (list, tuple)) and key == CUSTOM_RULES:
+        return [_masked_rule(rule) for rule in value]
     return value
+
+
+def _masked_rule(rule: Any) -> Any:
+    """A rule's pattern and context words can spell out what it hides (a name, an account word): shown masked."""
+    if not isinstance(rule, Mapping):
+        return blacklist.mask_text(str(rule))
+    shown = dict(rule)
+    if isinstance(shown.get("pattern"), str):
+        shown["pattern"] = blacklist.mask_text(shown["pattern"])
+    if isinstance(shown.get("context_words"), (list, tuple)):
+        shown["context_words"] = [blacklist.mask_text(str(word)) for word in shown["context_words"]]
+    return shown
 
 
 def _mask_entry(key: str, text: str, region: str) -> str:

@@ -163,6 +163,18 @@ def test_blacklist_values_are_masked_in_the_audit_trail(store: SettingsStore, st
     assert "jan.jansen" not in dump and "7940000" not in dump and "12345678" not in dump
 
 
+def test_custom_rule_patterns_and_context_words_are_masked_in_the_audit_trail(store: SettingsStore, state_url: str) -> None:
+    # a rule written to hide one client's name and account word spells both out
+    rule = {"name": "vip_client", "pattern": r"Smithson\s+Holdings", "tag": "#client#", "context_words": ["falconridge"]}
+    store.apply(store.propose(CONFIG, "masking.custom_rules", [rule]), actor="ann", role="admin")
+    (entry,) = store.history()
+    (shown,) = json.loads(entry.new_value)
+    assert shown["name"] == "vip_client" and shown["tag"] == "#client#"
+    assert shown["pattern"] == "Sm" + "*" * (len(rule["pattern"]) - 4) + "gs" and shown["context_words"] == ["fa*******ge"]
+    dump = " ".join(str(row) for row in raw_sql(state_url, "SELECT * FROM rg_audit_log"))
+    assert "Smithson" not in dump and "falconridge" not in dump
+
+
 def test_reset_drops_the_runtime_change_and_keys_under_it(store: SettingsStore) -> None:
     change(store, "masking.types.email", False)
     change(store, "masking.types", {"iban": False})
