@@ -39,6 +39,13 @@ def test_bad_lines_get_an_error_object_and_the_run_continues() -> None:
     assert out[3] == {"id": 4, "text": "hi"}
 
 
+def test_a_lone_surrogate_in_a_text_does_not_end_the_run() -> None:
+    # valid JSON ("\\ud800"), but not encodable as UTF-8: the answer is written with escapes
+    line = '{"id": 1, "text": "\\ud800 card ' + CARD + ' \\u00e9"}'
+    out = run(["mask"], [line, json.dumps({"id": 2, "text": "hi"})])
+    assert out == [{"id": 1, "text": "\ud800 card **** **** **** 1111 \u00e9"}, {"id": 2, "text": "hi"}]
+
+
 def test_unusable_settings_file_is_refused_before_reading_input(tmp_path: Path) -> None:
     bad = tmp_path / "privacy.yml"
     bad.write_text("masking:\n  custom_rules:\n    - {name: broken, pattern: '(unclosed'}\n")

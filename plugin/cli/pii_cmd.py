@@ -71,9 +71,20 @@ def run_lines(source: TextIO, sink: TextIO, handle: Callable[[str], Dict[str, An
             out = {"id": None, "error": f"line {number}: not valid JSON ({error.msg} at column {error.colno})"}
         except _LineError as error:
             out = {"id": ident, "error": f"line {number}: {error}"}
-        sink.write(json.dumps(out, ensure_ascii=False) + "\n")
-        sink.flush()
+        _write_line(sink, out)
     return 0
+
+
+def _write_line(sink: TextIO, out: Dict[str, Any]) -> None:
+    """Non-ASCII characters as they are; a text with a lone surrogate (valid in JSON input, not encodable as UTF-8)
+    is written with ``\\u`` escapes instead of ending the run."""
+    rendered = json.dumps(out, ensure_ascii=False)
+    try:
+        rendered.encode("utf-8")
+    except UnicodeEncodeError:
+        rendered = json.dumps(out)
+    sink.write(rendered + "\n")
+    sink.flush()
 
 
 class _LineError(ValueError):
