@@ -76,8 +76,10 @@ def _prefix_table() -> Dict[str, Tuple[str, Tuple[int, ...]]]:
 _PREFIXES = _prefix_table()
 _WIDTHS = sorted({len(low) for _brand, low, _high, _lengths in IIN_RANGES}, reverse=True)
 
-# A run of digit groups separated by single spaces or dashes; '+' before it means a phone, a digit a longer number.
-_CHUNK = regex.compile(r"(?<![\d_+.,/])\d+(?:[ \-]\d+)*(?![\d_])")
+# A run of digit groups as people type cards: separated by single spaces or dashes (mixed), or throughout by two
+# spaces, " - " or dots; '+' before it means a phone, a digit a longer number. Uniform wide separators only, so that
+# "3.85-5175170" stays a price and a number.
+_CHUNK = regex.compile(r"(?<![\d_+.,/])(?:\d+(?:  \d+)+|\d+(?: - \d+)+|\d+(?:\.\d+)+|\d+(?:[ \-]\d+)*)(?![\d_])")
 _GROUP = regex.compile(r"\d+")
 
 

@@ -17,6 +17,11 @@ POSITIVES = [
     ("credit_card", "disc 6011111111111117", "6011111111111117"),
     ("credit_card", "jcb 3530111333300000", "3530111333300000"),
     ("credit_card", "diners 30569309025904", "30569309025904"),
+    # separators people type (found by a blind corpus: each stayed fully visible before)
+    ("credit_card", "4111  1111  1111  1111 is the card i used", "4111  1111  1111  1111"),
+    ("credit_card", "hi 4111.1111.1111.1111 is the card.", "4111.1111.1111.1111"),
+    ("credit_card", "kaart 5555 - 5555 - 5555 - 4444 is dubbel afgeschreven", "5555 - 5555 - 5555 - 4444"),
+    ("credit_card", "kaartnummer 3782  822463  10005 groetjes", "3782  822463  10005"),
     ("iban", "IBAN NL91ABNA0417164300 graag", "NL91ABNA0417164300"),
     ("iban", "iban nl91 abna 0417 1643 00.", "nl91 abna 0417 1643 00"),
     ("iban", "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"),
@@ -75,6 +80,7 @@ HARD_NEGATIVES = [
     ("credit_card", "ref 44111111111111111111 ok"),  # a card inside a longer digit run
     ("credit_card", "call +4111111111111111"),  # '+' means phone
     ("credit_card", "id 1234567890123456"),  # no issuer range
+    ("credit_card", "ip 192.168.178.100 and 10.0.0.1"),  # dotted digit groups without an issuer range
     ("iban", "NL91ABNA0417164301"),  # mod 97 fails
     ("iban", "XX91ABNA0417164300"),  # no such country
     ("email", "****@domain.com"),  # already masked
