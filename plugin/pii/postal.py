@@ -1,6 +1,8 @@
 """Postal codes: Dutch ``1234 AB``, British postcodes (``SW1A 1AA``), German 5-digit codes only with address context.
 
-Letters must be upper case: ``1000 km`` or ``2000 in`` are not postal codes; ``A4000`` product codes never match.
+Upper-case letters make a code on their own; ``A4000`` product codes never match. Typed in lower case (``1234ab``,
+``sw1a 1aa``) a code needs a postal word before it (postcode, pc, zip, address...) or a capitalised place name after
+it, and common two-letter words are never its letters: ``1000 km`` or ``2000 in`` are not postal codes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ _DE_CITY_AFTER = regex.compile(r" [A-ZÄÖÜ][a-zäöüß]{2,}(?:[ \-][A-ZÄÖÜ
 
 
 _LETTER_PAIR_AFTER_DIGIT = regex.compile(r"\d ?[A-Z]{2}(?![\w])")
+_ANY_CASE_PAIR_AFTER_DIGIT = regex.compile(r"\d ?[A-Za-z]{2}(?![\w])")
+_NL_ANY_CASE = regex.compile(_NL.pattern, regex.IGNORECASE)
+_GB_ANY_CASE = regex.compile(_GB.pattern, regex.IGNORECASE)
+# Units, ordinals and short words of en/nl/de that follow a number: never a lower-case code's letters.
+_NOT_CODE_LETTERS = frozenset(
+    "am an as at be by cm do en er es go hz in is it kb kg km kw mb mg ml mm my nd no of on op or pm rd so st te th "
+    "to tv uk up us we ab da du im ja ob um zu".split()
+)
+_POSTAL_WORD_BEFORE = regex.compile(
+    r"(?i)\b(?:post\s?code|postal|pc|zip|plz|postleitzahl|adres|address|adresse|anschrift|deliver\w*|bezorg\w*|"
+    r"liefer\w*|woon\w*|wohn\w*|live|moved|verhuisd|umgezogen)\b"
+)
+_PLACE_AFTER = regex.compile(r",?\s[A-ZÄÖÜ][a-zäöüßéè]{2,}")
 
 
 def find_postal_codes(scan: Scan) -> Iterator[Span]:
@@ -45,3 +60,19 @@ def find_postal_codes(scan: Scan) -> Iterator[Span]:
     if letters_follow:
         for match in finditer(_GB, scan, scan.digit_start(4)):  # "GIR 0AA"
             yield make_span(match.start(), match.end(), "postal_code", {"country": "GB"})
+    if not text.isupper() and _ANY_CASE_PAIR_AFTER_DIGIT.search(text):
+        yield from _lower_case_codes(scan)
+
+
+def _lower_case_codes(scan: Scan) -> Iterator[Span]:
+    """Codes typed with lower-case letters, where the text says it is an address (the upper-case ones are found
+    above: a match equal to its upper-case form is skipped here)."""
+    text = scan.text
+    for pattern, country, lead in ((_NL_ANY_CASE, "NL", 0), (_GB_ANY_CASE, "GB", 4)):
+        for match in finditer(pattern, scan, scan.digit_start(lead)):
+            value = match.group()
+            if value == value.upper() or value[-2:].lower() in _NOT_CODE_LETTERS:
+                continue
+            start, end = match.start(), match.end()
+            if has_word_near(_POSTAL_WORD_BEFORE, scan, start, end, 40, 0) or _PLACE_AFTER.match(text, end):
+                yield make_span(start, end, "postal_code", {"country": country})

@@ -61,6 +61,11 @@ POSITIVES = [
     ("postal_code", "postcode 1015 CJ Amsterdam", "1015 CJ"),
     ("postal_code", "London SW1A 1AA", "SW1A 1AA"),
     ("postal_code", "PLZ 10115 Berlin", "10115"),
+    # typed in lower case: a postal word before or a place name after (blind-corpus misses)
+    ("postal_code", "sorry postcode 1015cj thx", "1015cj"),
+    ("postal_code", "hee Keizersgracht 1, 1015 cj Amsterdam", "1015 cj"),
+    ("postal_code", "hi deliver to sw1a 1aa pls", "sw1a 1aa"),
+    ("postal_code", "new address: 12 Baker Street, nw1 6xe", "nw1 6xe"),
     ("street_address", "ik woon op Keizersgracht 123", "Keizersgracht 123"),
     ("street_address", "Hauptstraße 5a, Berlin", "Hauptstraße 5a"),
     ("street_address", "I live at 12 Baker Street", "12 Baker Street"),
@@ -122,6 +127,9 @@ HARD_NEGATIVES = [
     ("postal_code", "I walked 1000 km"),
     ("postal_code", "in 2000 in total"),
     ("postal_code", "I paid 12345 yesterday"),
+    ("postal_code", "we drove 1000 km Amsterdam to Berlin"),  # lower case: units and short words are no code letters
+    ("postal_code", "sold 2000 in Rotterdam last year"),
+    ("postal_code", "order 1234 ab arrived broken"),  # lower case without a postal word or a place after
     ("street_address", "5 miles down the road"),
     ("street_address", "I am onderweg 5 minuten"),
     ("street_address", "during 5 minutes"),
