@@ -30,8 +30,10 @@ _PASSPORT = regex.compile(r"(?<![\w\-])[A-Za-z0-9]{6,9}(?![\w\-])")
 # With fewer than two digits only the capitalised NL shape (check digit last) or the DE alphabet, which has no
 # vowels, are specific enough to tell a document number from a word.
 _PASSPORT_FEW_DIGITS = regex.compile(r"[A-NP-Z]{2}[A-NP-Z0-9]{6}\d|[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}")
+# German "Pass" alone is a passport only after a possessive ("mein Pass"); in English "pass" is a boarding or bus pass.
 _PASSPORT_CONTEXT = regex.compile(
-    r"(?i)\b(?:passport|pasport|paspoort\w*|reisepass\w*|pass(?:nummer|nr)|reisdocument\w*|travel\s+document|passeport)"
+    r"(?i)\b(?:passport|pasport|paspoort\w*|reisepass\w*|pass(?:nummer|nr)|reisdocument\w*|travel\s+document|passeport"
+    r"|(?:mein|meinen|meinem|dein|deinen|ihr|ihren|sein|seinen|unser|unseren)\s+pass\b)"
 )
 _PASSPORT_SHAPES = regex.compile(
     r"[A-NP-Z]{2}[A-NP-Z0-9]{6}\d"  # NL: 2 letters, 6 letters/digits, 1 digit (no letter O)

@@ -83,7 +83,7 @@ VAT_FORMATS: Dict[str, Tuple[str, Optional[Callable[[str], bool]]]] = {
 }
 
 _VAT = regex.compile(
-    r"(?<![\w])(?P<country>" + "|".join(VAT_FORMATS) + r")[ \-.]?(?P<body>[0-9A-Z]?\d[0-9A-Z+*]*(?:[ .][0-9A-Z+*]+){0,4})(?![\w])",
+    r"(?<![\w])(?P<country>" + "|".join(VAT_FORMATS) + r")[ \-.]?(?P<body>[0-9A-Z]? ?\d[0-9A-Z+*]*(?:[ .][0-9A-Z+*]+){0,4})(?![\w])",
     regex.IGNORECASE,
 )
 _BODY_PATTERNS = {country: regex.compile(pattern) for country, (pattern, _check) in VAT_FORMATS.items()}

@@ -52,11 +52,13 @@ POSITIVES = [
     ("bsn", "mijn bsn is 111222333", "111222333"),
     ("passport", "passport number XN01BC3D4", "XN01BC3D4"),
     ("passport", "paspoort NXC12AB34", "NXC12AB34"),
+    ("passport", "mein Pass C01X00T47 läuft ab", "C01X00T47"),  # German "Pass" after a possessive
     ("ssn", "my ssn is 078-05-1120", "078-05-1120"),
     ("ssn", "SSN 219099999", "219099999"),
     ("vat_number", "btw NL004495445B01", "NL004495445B01"),
     ("vat_number", "btw-id NL002455799B11", "NL002455799B11"),
     ("vat_number", "USt-IdNr DE136695976", "DE136695976"),
+    ("vat_number", "bitte USt-ID ATU 13585627 auf die Rechnung", "ATU 13585627"),  # Austrian, spaced after the U
     ("vat_number", "TVA FR40303265045", "FR40303265045"),
     ("postal_code", "postcode 1015 CJ Amsterdam", "1015 CJ"),
     ("postal_code", "London SW1A 1AA", "SW1A 1AA"),
@@ -121,6 +123,7 @@ HARD_NEGATIVES = [
     ("ssn", "123456789"),
     ("passport", "XN01BC3D4"),  # no context word
     ("passport", "passport please, I travel on monday"),
+    ("passport", "my bus pass C01X00T47 expired"),  # English "pass" is not a passport
     ("vat_number", "NL004495446B01"),
     ("vat_number", "DE136695977"),
     ("postal_code", "the product A4000"),
