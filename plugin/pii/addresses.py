@@ -7,7 +7,8 @@ from typing import Iterator
 
 import regex
 
-from plugin.pii.scan import Scan, finditer, hint_pattern
+from plugin.pii.context_words import ADDRESS_BEFORE
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern
 from plugin.pii.spans import Span, make_span
 
 # Strong suffixes are street words on their own; weak ones ("weg", "ring", "pad") also end ordinary words
@@ -19,6 +20,10 @@ _HOUSE_NUMBER = r"\d{1,5}(?:\s?[a-zA-Z](?![\w])|\s?-\s?\d{1,4}|(?:\s?|-)(?:hs|bi
 _NL_DE_NUMBER = regex.compile(r"(?<![\w])" + _HOUSE_NUMBER + r"(?![\w])")
 _SUFFIX_BEFORE = regex.compile(
     r"[^\W\d_](?i:(?P<strong>" + _STRONG_SUFFIXES + r")|(?P<weak>" + _WEAK_SUFFIXES + r"))\s?$"
+)
+# A street named in two words: a capitalised word, then the street word on its own ("Berliner Straße 12").
+_SEPARATE_SUFFIX_BEFORE = regex.compile(
+    r"(?<![\w])[A-ZÄÖÜ][^\W\d_]+\s(?=[A-ZÄÖÜ])(?i:" + _STRONG_SUFFIXES + "|" + _WEAK_SUFFIXES + r")\s?$"
 )
 _PARTICLE_BEFORE = regex.compile(r"(?<![\w])(?:[Vv]an|[Dd]e|[Dd]er|[Aa]m|[Aa]n|[Ii]m|[Tt]en|[Tt]er|[Ss]int|St\.)\s$")
 _STREET_CHARS = frozenset("-'.")
@@ -77,15 +82,19 @@ def find_addresses(scan: Scan) -> Iterator[Span]:
             continue
         suffix = _SUFFIX_BEFORE.search(text, max(0, match.start() - 12), match.start())
         if suffix is None:
-            continue
-        start = _street_start(text, match.start())
-        if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-            continue
-        if suffix.group("weak") and not text[start].isupper():
-            continue
-        particle = _PARTICLE_BEFORE.search(text, max(0, start - 6), start)
-        if particle:
-            start = particle.start()
+            two_words = _SEPARATE_SUFFIX_BEFORE.search(text, max(0, match.start() - 45), match.start())
+            if two_words is None:
+                continue
+            start = two_words.start()
+        else:
+            start = _street_start(text, match.start())
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue
+            if suffix.group("weak") and not text[start].isupper() and not has_word_near(ADDRESS_BEFORE, scan, start, start, 40, 0):
+                continue  # "onderweg 12": a weak street word in lower case needs an address word before it
+            particle = _PARTICLE_BEFORE.search(text, max(0, start - 6), start)
+            if particle:
+                start = particle.start()
         yield make_span(start, match.end(), "street_address")
     for match in finditer(_EN, scan, scan.digit_start(0)):
         yield make_span(match.start(), match.end(), "street_address")

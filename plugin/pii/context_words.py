@@ -1,4 +1,5 @@
-"""Words that mark a number as a business reference (order, invoice, tracking, ...) rather than personal data."""
+"""Context words shared by finders: business references (order, invoice, tracking, ...) that are not personal data,
+secrets (PIN, OTP), and words that announce an address."""
 
 import regex
 
@@ -22,3 +23,9 @@ PIN_CONTEXT = regex.compile(
 PIN_HINTS = ("pin", "puk", "otp", "tan", "pass", "wacht", "kennwort", "verif", "bestätig", "bevestig", "toegang",
              "zugang", "beveilig", "sicherheit", "secur", "one", "einmal", "code")
 """Substrings one of which every PIN_CONTEXT match contains (a cheap pre-filter)."""
+
+ADDRESS_BEFORE = regex.compile(
+    r"(?i)\b(?:adres\w*|address|adresse|anschrift|deliver\w*|bezorg\w*|liefer\w*|woon\w*|wohn\w*|live|moved"
+    r"|verhuisd|umgezogen)\b"
+)
+"""Words before an address typed carelessly (a street or postcode in lower case); searched in a window before it."""

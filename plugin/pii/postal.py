@@ -11,6 +11,7 @@ from typing import Iterator
 
 import regex
 
+from plugin.pii.context_words import ADDRESS_BEFORE
 from plugin.pii.scan import Scan, finditer, has_word_near
 from plugin.pii.spans import Span, make_span
 
@@ -34,10 +35,7 @@ _NOT_CODE_LETTERS = frozenset(
     "am an as at be by cm do en er es go hz in is it kb kg km kw mb mg ml mm my nd no of on op or pm rd so st te th "
     "to tv uk up us we ab da du im ja ob um zu".split()
 )
-_POSTAL_WORD_BEFORE = regex.compile(
-    r"(?i)\b(?:post\s?code|postal|pc|zip|plz|postleitzahl|adres|address|adresse|anschrift|deliver\w*|bezorg\w*|"
-    r"liefer\w*|woon\w*|wohn\w*|live|moved|verhuisd|umgezogen)\b"
-)
+_POSTAL_WORD_BEFORE = regex.compile(r"(?i)\b(?:post\s?code|postal|pc|zip|plz|postleitzahl)\b")
 _PLACE_AFTER = regex.compile(r",?\s[A-ZÄÖÜ][a-zäöüßéè]{2,}")
 
 
@@ -74,5 +72,9 @@ def _lower_case_codes(scan: Scan) -> Iterator[Span]:
             if value == value.upper() or value[-2:].lower() in _NOT_CODE_LETTERS:
                 continue
             start, end = match.start(), match.end()
-            if has_word_near(_POSTAL_WORD_BEFORE, scan, start, end, 40, 0) or _PLACE_AFTER.match(text, end):
+            if (
+                _PLACE_AFTER.match(text, end)
+                or has_word_near(_POSTAL_WORD_BEFORE, scan, start, end, 40, 0)
+                or has_word_near(ADDRESS_BEFORE, scan, start, end, 40, 0)
+            ):
                 yield make_span(start, end, "postal_code", {"country": country})

@@ -72,6 +72,9 @@ POSITIVES = [
     ("street_address", "Hauptstraße 5a, Berlin", "Hauptstraße 5a"),
     ("street_address", "I live at 12 Baker Street", "12 Baker Street"),
     ("street_address", "van Baerlestraat 12-2", "van Baerlestraat 12-2"),
+    ("street_address", "ich wohne in der Berliner Straße 12!!", "Berliner Straße 12"),  # two-word street names
+    ("street_address", "nieuw adres Nieuwe Gracht 7 te Utrecht", "Nieuwe Gracht 7"),
+    ("street_address", "ff snel: nieuw adres schillerweg 123 te Delft", "schillerweg 123"),  # lower case, address word
     ("long_number", "tracking 123456789012 please", "123456789012"),
     ("sim_number", "sim 8931 0800 0000 0000 0009", "8931 0800 0000 0000 0009"),
 ]
@@ -137,6 +140,7 @@ HARD_NEGATIVES = [
     ("street_address", "I am onderweg 5 minuten"),
     ("street_address", "during 5 minutes"),
     ("street_address", "my iPad 2"),
+    ("street_address", "ik ben onderweg 12 min later"),  # a weak street word in lower case, no address word
     ("currency", "europe 12 times"),
     ("long_number", "order 12345678 is late"),
 ]
