@@ -26,7 +26,8 @@ _OTHER_ID_BEFORE = regex.compile(
 _SSN = regex.compile(r"(?<![\w.,\-+/])(?P<area>\d{3})(?P<sep>[- ]?)(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})(?![\w]|[.,\-/]\d)")
 _SSN_CONTEXT = regex.compile(r"(?i)\b(?:ssn|social\s+security|ss#|tin\b|taxpayer)")
 
-_PASSPORT = regex.compile(r"(?<![\w\-])[A-Za-z0-9]{6,9}(?![\w\-])")
+# Not the subscriber part of a phone number written "(030) 12345678" or "0151/23456789".
+_PASSPORT = regex.compile(r"(?<![\w\-]|\(\d{2,5}\)\s?|\d/)[A-Za-z0-9]{6,9}(?![\w\-])")
 # With fewer than two digits only the capitalised NL shape (check digit last) or the DE alphabet, which has no
 # vowels, are specific enough to tell a document number from a word.
 _PASSPORT_FEW_DIGITS = regex.compile(r"[A-NP-Z]{2}[A-NP-Z0-9]{6}\d|[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}")

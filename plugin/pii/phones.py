@@ -18,8 +18,9 @@ from plugin.pii.context_words import PIN_CONTEXT, REFERENCE_BEFORE
 from plugin.pii.scan import Scan, finditer, search
 from plugin.pii.spans import Span, make_span
 
+# Not glued to a word or another number; "tel:0612345678" (a word and a colon) is a label, "12:30" is a time.
 _CANDIDATE = regex.compile(
-    r"(?<![\w+@.,:/=\-])(?:\+|\b00)?\s?\(?\d[\d()]*(?:(?:[ \-./]|\s?\(\s?|\s?\)\s?)\d[\d()]*){0,7}(?![\w@])(?![.,/:\-]\d)"
+    r"(?:(?<=[^\W\d_]\.?:)|(?<![\w+@.,:/=\-]))(?:\+|\b00)?\s?\(?\d[\d()]*(?:(?:[ \-./]|\s?\(\s?|\s?\)\s?)\d[\d()]*){0,7}(?![\w@])(?![.,/:\-]\d)"
 )
 _GROUP = regex.compile(r"\d+")
 _DATE_SHAPE = regex.compile(r"\d{1,4}([./\-])\d{1,2}\1\d{1,4}")

@@ -33,6 +33,10 @@ POSITIVES = [
     ("phone", "ring 020 7946 0958", "020 7946 0958"),
     ("phone", "ruf +49 30 1234567 an", "+49 30 1234567"),
     ("phone", "appelle 01 42 68 53 00", "01 42 68 53 00"),
+    ("phone", "hoi tel:0612345678 thx", "0612345678"),  # glued to a label (blind-corpus misses)
+    ("phone", "Tel.:+31 6 1234 5678 ok", "+31 6 1234 5678"),
+    ("phone", "hallo tel:01.42.68.53.00.", "01.42.68.53.00"),
+    ("phone", "mobil: (030) 12345678 und reisepass: C01X00T47", "(030) 12345678"),  # not a passport's digits
     ("phone", "bel 0470 12 34 56", "0470 12 34 56"),
     ("ip_address", "my ip is 192.168.1.10", "192.168.1.10"),
     ("ip_address", "v6 2001:db8::8a2e:370:7334 here", "2001:db8::8a2e:370:7334"),
