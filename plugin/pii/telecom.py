@@ -22,6 +22,12 @@ _NOT_A_PIN_BEFORE = regex.compile(
 )
 
 
+# A bare "code" is no secret word ("promo code", "the code on the letter"), but "the code is 4821" right before the
+# number tells a code's value, and customers type the one the bot asked for that way.
+_CODE_IS_BEFORE = regex.compile(
+    r"(?i)\b(?:the|this|my|your|de|deze|mijn|je|jouw|uw|der|die|den|dieser|mein\w*|dein\w*|ihr\w*|unser\w*)\s+code"
+    r"\s*(?:is|ist|lautet|=|:)\s*$"
+)
 _PIN_HINT = hint_pattern(PIN_HINTS)
 
 
@@ -43,5 +49,7 @@ def find_pin_codes(scan: Scan) -> Iterator[Span]:
         named = search(PIN_CONTEXT, scan, max(0, start - 12), start) is not None
         if not named and search(_NOT_A_PIN_BEFORE, scan, max(0, start - 25), start) is not None:
             continue
-        if has_word_near(PIN_CONTEXT, scan, start, match.end(), 30, 20):
+        if has_word_near(PIN_CONTEXT, scan, start, match.end(), 30, 20) or search(
+            _CODE_IS_BEFORE, scan, max(0, start - 25), start
+        ) is not None:
             yield make_span(match.start(), match.end(), "pin_puk")

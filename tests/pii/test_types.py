@@ -53,6 +53,8 @@ POSITIVES = [
     ("pin_puk", "my pin is 1234", "1234"),
     ("pin_puk", "puk code: 12345678", "12345678"),
     ("pin_puk", "your OTP 482913 expires", "482913"),
+    ("pin_puk", "ff snel: de code is 4821. track & trace zegt bezorgd", "4821"),  # "the code is" right before it
+    ("pin_puk", "der Code ist 482913 danke", "482913"),
     ("bsn", "mijn bsn is 111222333", "111222333"),
     ("passport", "passport number XN01BC3D4", "XN01BC3D4"),
     ("passport", "paspoort NXC12AB34", "NXC12AB34"),
@@ -121,6 +123,8 @@ HARD_NEGATIVES = [
     ("pin_puk", "product code 4000"),
     ("pin_puk", "I have 1234 apples"),
     ("pin_puk", "discount code 2024"),
+    ("pin_puk", "the promo code is 2024"),
+    ("pin_puk", "the code on the letter is 4821"),
     ("pin_puk", "code A4000"),
     ("bsn", "order 111222333"),
     ("bsn", "number 123456789"),
