@@ -74,6 +74,7 @@ POSITIVES = [
     ("postal_code", "hee Keizersgracht 1, 1015 cj Amsterdam", "1015 cj"),
     ("postal_code", "hi deliver to sw1a 1aa pls", "sw1a 1aa"),
     ("postal_code", "new address: 12 Baker Street, nw1 6xe", "nw1 6xe"),
+    ("postal_code", "postcode 1234 AB en puk: 12345678", "1234 AB"),  # a PUK word near it: still a postcode
     ("street_address", "ik woon op Keizersgracht 123", "Keizersgracht 123"),
     ("street_address", "Hauptstraße 5a, Berlin", "Hauptstraße 5a"),
     ("street_address", "I live at 12 Baker Street", "12 Baker Street"),
