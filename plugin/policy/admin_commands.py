@@ -448,31 +448,3 @@ def blacklist_key(value: str, default_region: str) -> str:
     except blacklist.InvalidBlacklistEntry as error:
         raise ParseError(f"{error}; or say 'sender <id>' to block a channel sender id") from None
     return "blacklist." + blacklist.SETTINGS_FIELD[entry.kind]
-
-
-# -- values typed in the admin chat that are personal data -----------------------------------------------------------
-
-# Settings whose values name people or what is hidden about them: blocked senders, allow- and deny-list terms.
-PERSONAL_VALUE_KEYS = frozenset(
-    {"blacklist", "masking.deny_list", "masking.allow_list"} | {f"blacklist.{name}" for name in blacklist.FIELD_KINDS}
-)
-_PERSONAL_VALUE_HINT = re.compile(r"(?i)block|\bban|blacklist|deny|allow|sender")
-
-
-def personal_value_span(text: str, pii: Sequence[Tuple[int, int, str]] = ()) -> Optional[Tuple[int, int]]:
-    """Where ``text``, read as an admin command, types a value of a personal-data setting that no PII span covers
-    ("block sender id tg_jane_1987", "set masking.deny_list to Smithson"), so the channel can keep it out of the
-    transcript like a detected value; None for anything else. Any sender may type this: it is only where, not who."""
-    if not _PERSONAL_VALUE_HINT.search(text):
-        return None
-    try:
-        command = parse(text, pii)
-    except ParseError:
-        return None
-    value = command.value
-    if command.kind not in (SET, ADD, REMOVE) or command.key not in PERSONAL_VALUE_KEYS:
-        return None
-    if not isinstance(value, str) or not value.strip() or MARKER in value:
-        return None  # a marker: the value is (partly) a detected PII span, masked already
-    start = text.rfind(value)
-    return (start, start + len(value)) if start >= 0 else None

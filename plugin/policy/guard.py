@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from plugin.pii import Engine, Span, build_engine
-from plugin.policy.admin_commands import personal_value_span
 from plugin.policy.audit import AuditLog
-from plugin.policy.event_masking import REDACTED, EventMaskingRules
+from plugin.policy.event_masking import EventMaskingRules
 from plugin.policy.log_redaction import NamedFields, named_field_pattern, redact_named_fields
 from plugin.policy.masking import engine_config
 from plugin.policy.schema import Settings
@@ -300,15 +299,9 @@ class Guard:
         stored, nlu = engine.mask_views(text, (stored_view, "nlu"))
         spans, placed, nlu_text = list(nlu.spans), list(nlu.output_spans), nlu.text
         stored_text = stored.text
-        admin_value = personal_value_span(text, [(span.start, span.end, span.type) for span in spans])
-        if admin_value is not None:
-            extra = [(*admin_value, ADMIN_VALUE_TYPE, REDACTED)]
-            stored_text = _with_extra_spans(stored_text, text, list(stored.spans), list(stored.output_spans), extra)[0]
-            nlu_text, spans, placed = _with_extra_spans(nlu_text, text, spans, placed, extra)
         if awaiting_code:
             stored_text = mask_codes(stored_text)
-            codes = [(match.start(), match.end(), "pin_puk", CODE_TAG) for match in _CODE.finditer(text)]
-            nlu_text, spans, placed = _with_extra_spans(nlu_text, text, spans, placed, codes)
+            nlu_text, spans, placed = _codes_as_pins(nlu_text, text, spans, placed)
         else:
             self._note_masked(engine, stored_view, stored_text)
             if key is not None and not spans and not stored.spans and not stored.timed_out and not nlu.timed_out:
@@ -427,7 +420,6 @@ def _remember(renderings: Dict[bytes, str], key: bytes, masked: str, entries: in
 # 4-8 digits, also grouped by single spaces or dashes ("225 964", "008-701"): OTP checks ignore those separators.
 _CODE = re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){3,7}(?![0-9])")
 CODE_TAG = "#pinpuknr#"
-ADMIN_VALUE_TYPE = "admin_value"  # a blocked sender id or a custom term typed in the admin chat (see personal_value_span)
 
 
 def mask_codes(text: str) -> str:
@@ -435,24 +427,20 @@ def mask_codes(text: str) -> str:
     return _CODE.sub(CODE_TAG, text)
 
 
-def _with_extra_spans(
-    rendered: str, original: str, spans: list, placed: list, extra: List[Tuple[int, int, str, str]]
-) -> Tuple[str, list, list]:
-    """``rendered`` (a view of ``original`` whose ``spans`` were replaced at ``placed``) with each extra
-    (start, end, type, tag) range of the original replaced by its tag too, unless a span already covers part of it.
-    In the nlu rendering each becomes an entity (its vault token is what an admin action reads)."""
-    for begin, finish, kind, tag in extra:
-        if any(span.start < finish and begin < span.end for span in spans):
+def _codes_as_pins(nlu_text: str, original: str, spans: list, placed: list) -> Tuple[str, list, list]:
+    """Also in the nlu rendering, the code becomes a ``pin_puk`` entity (its vault token is what the action reads)."""
+    for match in _CODE.finditer(original):
+        if any(s.start <= match.start() < s.end for s in spans):
             continue
-        shift = sum((end - start) - (s.end - s.start) for s, (start, end) in zip(spans, placed) if s.end <= begin)
-        start = begin + shift
-        rendered = rendered[:start] + tag + rendered[start + finish - begin :]
-        index = sum(1 for span in spans if span.end <= begin)
-        spans.insert(index, Span(begin, finish, kind))
-        placed.insert(index, (start, start + len(tag)))
-        grown = len(tag) - (finish - begin)
-        placed[index + 1 :] = [(a + grown, b + grown) for a, b in placed[index + 1 :]]
-    return rendered, spans, placed
+        shift = sum((end - start) - (s.end - s.start) for s, (start, end) in zip(spans, placed) if s.end <= match.start())
+        start = match.start() + shift
+        nlu_text = nlu_text[:start] + CODE_TAG + nlu_text[start + len(match.group()) :]
+        span = Span(match.start(), match.end(), "pin_puk")
+        index = sum(1 for s in spans if s.end <= match.start())
+        spans.insert(index, span)
+        placed.insert(index, (start, start + len(CODE_TAG)))
+        placed[index + 1 :] = [(a + len(CODE_TAG) - len(match.group()), b + len(CODE_TAG) - len(match.group())) for a, b in placed[index + 1 :]]
+    return nlu_text, spans, placed
 
 
 def _safe_url(url: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Sequence, Tuple
 
 import pytest
 
@@ -159,26 +159,3 @@ def test_blacklist_key_follows_the_entry_form() -> None:
 
 def test_marker_indexes_lists_every_reference() -> None:
     assert grammar.marker_indexes({"a": [marker(0), "x"], "b": marker(2) + "/8"}) == [0, 2]
-
-
-@pytest.mark.parametrize(
-    "text, value",
-    [
-        ("block sender id tg_jane_doe_1987", "tg_jane_doe_1987"),
-        ("unblock the sender tg_x_77 please", "tg_x_77"),
-        ("set masking.deny_list to Smithson, Jansen", "Smithson, Jansen"),
-        ("set masking.allow_list to Piet", "Piet"),
-        ("show the masking settings", None),
-        ("my card is blocked since yesterday", None),
-        ("allow 203.0.113.0/24 for the API", None),  # an IP range: not a personal-data setting
-        ("set the idle timeout to 15 minutes", None),
-    ],
-)
-def test_personal_values_of_admin_commands_are_located_in_the_text(text: str, value: Optional[str]) -> None:
-    found = grammar.personal_value_span(text)
-    assert (text[found[0] : found[1]] if found else None) == value
-
-
-def test_a_value_already_covered_by_a_pii_span_is_left_to_it() -> None:
-    text = "block +31612345678"
-    assert grammar.personal_value_span(text, [(6, 18, "phone")]) is None
