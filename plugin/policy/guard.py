@@ -428,10 +428,15 @@ def mask_codes(text: str) -> str:
 
 
 def _codes_as_pins(nlu_text: str, original: str, spans: list, placed: list) -> Tuple[str, list, list]:
-    """Also in the nlu rendering, the code becomes a ``pin_puk`` entity (its vault token is what the action reads)."""
-    for match in _CODE.finditer(original):
-        if any(s.start <= match.start() < s.end for s in spans):
-            continue
+    """Also in the nlu rendering, the code becomes a ``pin_puk`` entity (its vault token is what the action reads).
+    Codes are looked for between the spans only: a grouped match running into a span ("12,50 4821" after a currency
+    span) must not hide the code that follows it."""
+    gaps, position = [], 0
+    for span in sorted(spans, key=lambda span: span.start):
+        gaps.append((position, span.start))
+        position = max(position, span.end)
+    gaps.append((position, len(original)))
+    for match in [match for begin, end in gaps for match in _CODE.finditer(original, begin, end)]:
         shift = sum((end - start) - (s.end - s.start) for s, (start, end) in zip(spans, placed) if s.end <= match.start())
         start = match.start() + shift
         nlu_text = nlu_text[:start] + CODE_TAG + nlu_text[start + len(match.group()) :]

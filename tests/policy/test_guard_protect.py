@@ -87,3 +87,11 @@ def test_the_fallback_log_masker_still_redacts_fields_named_sensitive(tmp_path: 
         assert mask(line) == expected  # mask_log fails, the fallback uses the names last computed
     finally:
         set_current_guard(None)
+
+
+@pytest.mark.parametrize("text", ["paid € 12,50 4821", "+31 6 1234 5678 4821"])
+def test_an_awaited_code_after_another_value_becomes_a_pin_in_the_nlu_text_too(guard: Guard, text: str) -> None:
+    # a grouped code match starting inside the first value must not hide the code after it (review finding)
+    protected = guard.protect(text, "rest", "c1", awaiting_code=True)
+    assert "4821" not in protected.nlu_text and "4821" not in protected.storage_text
+    assert [entity["entity"] for entity in protected.entities][-1] == "pin_puk"
