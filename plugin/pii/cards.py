@@ -76,10 +76,11 @@ def _prefix_table() -> Dict[str, Tuple[str, Tuple[int, ...]]]:
 _PREFIXES = _prefix_table()
 _WIDTHS = sorted({len(low) for _brand, low, _high, _lengths in IIN_RANGES}, reverse=True)
 
-# A run of digit groups as people type cards: separated by single spaces or dashes (mixed), or throughout by two
-# spaces, " - " or dots; '+' before it means a phone, a digit a longer number. Uniform wide separators only, so that
-# "3.85-5175170" stays a price and a number.
-_CHUNK = regex.compile(r"(?<![\d_+.,/])(?:\d+(?:  \d+)+|\d+(?: - \d+)+|\d+(?:\.\d+)+|\d+(?:[ \-]\d+)*)(?![\d_])")
+# A run of digit groups separated by single spaces or dashes; '+' before it means a phone, a digit a longer number.
+_CHUNK = regex.compile(r"(?<![\d_+.,/])\d+(?:[ \-]\d+)*(?![\d_])")
+# Cards are also typed with two spaces, " - " or dots between the groups: a second pass, with one such separator
+# throughout, so that "3.85-5175170" stays a price and a number.
+_WIDE_CHUNK = regex.compile(r"(?<![\d_+.,/])(?:\d+(?:  \d+)+|\d+(?:\.\d+)+|\d+(?: - \d+)+)(?![\d_])")
 _GROUP = regex.compile(r"\d+")
 
 
@@ -103,31 +104,36 @@ def is_card_number(digits: str) -> Optional[str]:
 def find_cards(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 12:
         return
-    for chunk in finditer(_CHUNK, scan, scan.digit_start(0)):
-        if chunk.end() - chunk.start() < 12:
-            continue  # fewer than 12 characters cannot hold 12 digits
-        if scan.settled and scan.is_claimed(chunk.start(), chunk.end()):
-            continue  # inside an IBAN, which wins over any shorter checksum find
-        groups = [(group.start(), group.end()) for group in _GROUP.finditer(chunk.group())]
-        base = chunk.start()
-        yield from _cards_in_groups(scan.text, base, groups)
+    for pattern in (_CHUNK, _WIDE_CHUNK):
+        for chunk in finditer(pattern, scan, scan.digit_start(0)):
+            if chunk.end() - chunk.start() < 12:
+                continue  # fewer than 12 characters cannot hold 12 digits
+            if scan.settled and scan.is_claimed(chunk.start(), chunk.end()):
+                continue  # inside an IBAN, which wins over any shorter checksum find
+            groups = [(group.start(), group.end()) for group in _GROUP.finditer(chunk.group())]
+            yield from _cards_in_groups(scan.text, chunk.start(), groups)
 
 
 def _cards_in_groups(text: str, base: int, groups: list) -> Iterator[Span]:
-    """Try the whole chunk, then contiguous sub-sequences of whole groups (a card next to another number)."""
+    """Try the longest run of whole groups from each group on (the whole chunk first), then shorter ones: a card next to
+    another number. Only runs of 12-19 digits are tried, so a long chunk costs linear time."""
     count = len(groups)
     parts = [text[base + a : base + b] for a, b in groups]
     first = 0
     while first < count:
         found = False
-        size = sum(map(len, parts[first:]))  # digits in groups[first..last], shrinking as ``last`` moves left
-        for last in range(count - 1, first - 1, -1):
-            if last < count - 1:
-                size -= len(parts[last + 1])
-            if size < 12:
-                break
+        lead = "".join(parts[first : first + 6])[:6]
+        if not any(lead[:width] in _PREFIXES for width in _WIDTHS):
+            first += 1  # no issuer range starts with these digits: no run from this group is a card
+            continue
+        lasts, size = [], 0
+        for last in range(first, count):  # the runs from ``first`` that hold 12-19 digits
+            size += len(parts[last])
             if size > 19:
-                continue
+                break
+            if size >= 12:
+                lasts.append(last)
+        for last in reversed(lasts):
             start, end = base + groups[first][0], base + groups[last][1]
             brand = is_card_number("".join(parts[first : last + 1]))
             if brand and not _continues_grouping(text, base, groups, first, last):

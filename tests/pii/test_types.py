@@ -22,6 +22,9 @@ POSITIVES = [
     ("credit_card", "hi 4111.1111.1111.1111 is the card.", "4111.1111.1111.1111"),
     ("credit_card", "kaart 5555 - 5555 - 5555 - 4444 is dubbel afgeschreven", "5555 - 5555 - 5555 - 4444"),
     ("credit_card", "kaartnummer 3782  822463  10005 groetjes", "3782  822463  10005"),
+    ("credit_card", "1 - 4111 1111 1111 1111", "4111 1111 1111 1111"),  # a number with a wide separator before it
+    ("credit_card", "bedrag 50  5555 5555 5555 4444", "5555 5555 5555 4444"),
+    ("credit_card", "nr 12  4111  1111  1111  1111", "4111  1111  1111  1111"),
     ("iban", "IBAN NL91ABNA0417164300 graag", "NL91ABNA0417164300"),
     ("iban", "iban nl91 abna 0417 1643 00.", "nl91 abna 0417 1643 00"),
     ("iban", "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"),
