@@ -26,8 +26,9 @@ _OTHER_ID_BEFORE = regex.compile(
 _SSN = regex.compile(r"(?<![\w.,\-+/])(?P<area>\d{3})(?P<sep>[- ]?)(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})(?![\w]|[.,\-/]\d)")
 _SSN_CONTEXT = regex.compile(r"(?i)\b(?:ssn|social\s+security|ss#|tin\b|taxpayer)")
 
-# Not the subscriber part of a phone number written "(030) 12345678" or "0151/23456789".
-_PASSPORT = regex.compile(r"(?<![\w\-]|\(\d{2,5}\)\s?|\d/)[A-Za-z0-9]{6,9}(?![\w\-])")
+_PASSPORT = regex.compile(r"(?<![\w\-])[A-Za-z0-9]{6,9}(?![\w\-])")
+# Digits only after "(030) " or "0151/" are the subscriber part of a phone number, not a passport number.
+_PHONE_PREFIX_BEFORE = regex.compile(r"(?:\(\d{2,5}\)\s?|\d/)$")
 # With fewer than two digits only the capitalised NL shape (check digit last) or the DE alphabet, which has no
 # vowels, are specific enough to tell a document number from a word.
 _PASSPORT_FEW_DIGITS = regex.compile(r"[A-NP-Z]{2}[A-NP-Z0-9]{6}\d|[CFGHJK][CFGHJKLMNPRTVWXYZ0-9]{8}")
@@ -88,6 +89,8 @@ def find_passports(scan: Scan) -> Iterator[Span]:
     for match in finditer(_PASSPORT, scan):
         value = match.group()
         if sum(char.isdigit() for char in value) < 2 and not _PASSPORT_FEW_DIGITS.fullmatch(value):
+            continue
+        if value.isdigit() and _PHONE_PREFIX_BEFORE.search(scan.text, max(0, match.start() - 8), match.start()):
             continue
         if _PASSPORT_SHAPES.fullmatch(value) and has_word_near(
             _PASSPORT_CONTEXT, scan, match.start(), match.end(), 40, 15

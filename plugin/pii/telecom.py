@@ -16,7 +16,7 @@ _ICCID = regex.compile(r"(?<![\w+])89(?:[ \-]?\d){17,18}(?![\w])")
 # A PIN stands alone: not one group of a longer grouped number ("5636 1184 1554 3209", "+999 432 7521").
 _CODE = regex.compile(r"(?<![\w.,\-+/:€$£]|\d[ \-.]|\d\)\s?)\d{4,8}(?![\w]|[.,:/\-]\d| \d)")
 _NOT_A_PIN_BEFORE = regex.compile(
-    r"(?i)\b(?:promo|discount|korting\w*|rabatt\w*|voucher|coupon|gutschein\w*|zip|postal|post|postcode|postleitzahl|plz"
+    r"(?i)\b(?:promo|discount|korting\w*|rabatt\w*|voucher|coupon|gutschein\w*|zip|postal|post|postcode|postleitzahl"
     r"|area|country|error|status"
     r"|fout\w*|fehler\w*|http|product\w*|artikel\w*|article|item|order\w*|bestel\w*|tracking|sku|model|modell?)\b"
     r"[\s\w:#.\-]{0,12}$"

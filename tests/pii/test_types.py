@@ -58,10 +58,13 @@ POSITIVES = [
     ("pin_puk", "your OTP 482913 expires", "482913"),
     ("pin_puk", "ff snel: de code is 4821. track & trace zegt bezorgd", "4821"),  # "the code is" right before it
     ("pin_puk", "der Code ist 482913 danke", "482913"),
+    ("pin_puk", "plz 4821 is my pin", "4821"),  # "plz" in chat is "please", not a postcode label
     ("bsn", "mijn bsn is 111222333", "111222333"),
     ("passport", "passport number XN01BC3D4", "XN01BC3D4"),
     ("passport", "paspoort NXC12AB34", "NXC12AB34"),
     ("passport", "mein Pass C01X00T47 läuft ab", "C01X00T47"),  # German "Pass" after a possessive
+    ("passport", "my passport (2019) XN01BC3D4 expired", "XN01BC3D4"),  # a bracketed year is no phone prefix
+    ("passport", "passport 1/C01X00T47", "C01X00T47"),
     ("ssn", "my ssn is 078-05-1120", "078-05-1120"),
     ("ssn", "SSN 219099999", "219099999"),
     ("vat_number", "btw NL004495445B01", "NL004495445B01"),
