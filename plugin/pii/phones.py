@@ -18,9 +18,11 @@ from plugin.pii.context_words import PIN_CONTEXT, REFERENCE_BEFORE
 from plugin.pii.scan import Scan, finditer, search
 from plugin.pii.spans import Span, make_span
 
-# Not glued to a word or another number; "tel:0612345678" (a word and a colon) is a label, "12:30" is a time.
+# Not glued to a word or another number, except a phone label and a colon ("tel:0612345678"): after other words a
+# colon starts another value ("kamer:101 (020) ..."), and "12:30" is a time.
 _CANDIDATE = regex.compile(
-    r"(?:(?<=[^\W\d_]\.?:)|(?<![\w+@.,:/=\-]))(?:\+|\b00)?\s?\(?\d[\d()]*(?:(?:[ \-./]|\s?\(\s?|\s?\)\s?)\d[\d()]*){0,7}(?![\w@])(?![.,/:\-]\d)"
+    r"(?:(?<=\b(?i:tel|telefoon|telefon|phone|mobiel|mobil|mobile|mob|gsm|fax|handy|whatsapp|call|bel|ruf)\.?:)"
+    r"|(?<![\w+@.,:/=\-]))(?:\+|\b00)?\s?\(?\d[\d()]*(?:(?:[ \-./]|\s?\(\s?|\s?\)\s?)\d[\d()]*){0,7}(?![\w@])(?![.,/:\-]\d)"
 )
 _GROUP = regex.compile(r"\d+")
 _DATE_SHAPE = regex.compile(r"\d{1,4}([./\-])\d{1,2}\1\d{1,4}")

@@ -25,6 +25,7 @@ POSITIVES = [
     ("credit_card", "1 - 4111 1111 1111 1111", "4111 1111 1111 1111"),  # a number with a wide separator before it
     ("credit_card", "bedrag 50  5555 5555 5555 4444", "5555 5555 5555 4444"),
     ("credit_card", "nr 12  4111  1111  1111  1111", "4111  1111  1111  1111"),
+    ("phone", "klantnummer 412345678905 - 0612-345678", "0612-345678"),  # no card made of a number and a phone's start
     ("iban", "IBAN NL91ABNA0417164300 graag", "NL91ABNA0417164300"),
     ("iban", "iban nl91 abna 0417 1643 00.", "nl91 abna 0417 1643 00"),
     ("iban", "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"),
@@ -40,6 +41,7 @@ POSITIVES = [
     ("phone", "Tel.:+31 6 1234 5678 ok", "+31 6 1234 5678"),
     ("phone", "hallo tel:01.42.68.53.00.", "01.42.68.53.00"),
     ("phone", "mobil: (030) 12345678 und reisepass: C01X00T47", "(030) 12345678"),  # not a passport's digits
+    ("phone", "kamer:101 (020) 794 6095", "(020) 794 6095"),  # only a phone label glues a number to a phone
     ("phone", "bel 0470 12 34 56", "0470 12 34 56"),
     ("ip_address", "my ip is 192.168.1.10", "192.168.1.10"),
     ("ip_address", "v6 2001:db8::8a2e:370:7334 here", "2001:db8::8a2e:370:7334"),
