@@ -79,9 +79,9 @@ _WIDTHS = sorted({len(low) for _brand, low, _high, _lengths in IIN_RANGES}, reve
 # A run of digit groups separated by single spaces or dashes; '+' before it means a phone, a digit a longer number.
 _CHUNK = regex.compile(r"(?<![\d_+.,/])\d+(?:[ \-]\d+)*(?![\d_])")
 # Cards are also typed with two spaces, " - " or dots between the groups: a second pass, with one such separator
-# throughout and not running on with another one ("412345678905 - 0612-345678" is a number and a phone), so that
-# "3.85-5175170" stays a price and a number.
-_WIDE_CHUNK = regex.compile(r"(?<![\d_+.,/])(?:\d+(?:  \d+)+|\d+(?:\.\d+)+|\d+(?: - \d+)+)(?![\d_]|[ \-.]\d)")
+# throughout, not ending on a group glued on to more digits ("412345678905 - 0612-345678" is a number and a phone;
+# "... 1111 4821" after a card is the next number), so that "3.85-5175170" stays a price and a number.
+_WIDE_CHUNK = regex.compile(r"(?<![\d_+.,/])(?:\d+(?:  \d+)+|\d+(?:\.\d+)+|\d+(?: - \d+)+)(?![\d_]|[\-.]\d)")
 _GROUP = regex.compile(r"\d+")
 
 

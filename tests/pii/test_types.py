@@ -26,6 +26,7 @@ POSITIVES = [
     ("credit_card", "bedrag 50  5555 5555 5555 4444", "5555 5555 5555 4444"),
     ("credit_card", "nr 12  4111  1111  1111  1111", "4111  1111  1111  1111"),
     ("phone", "klantnummer 412345678905 - 0612-345678", "0612-345678"),  # no card made of a number and a phone's start
+    ("credit_card", "kaart 4111  1111  1111  1111 4821 pincode", "4111  1111  1111  1111"),  # a number after the card
     ("iban", "IBAN NL91ABNA0417164300 graag", "NL91ABNA0417164300"),
     ("iban", "iban nl91 abna 0417 1643 00.", "nl91 abna 0417 1643 00"),
     ("iban", "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"),
