@@ -24,8 +24,8 @@ PIN_HINTS = ("pin", "puk", "otp", "tan", "pass", "wacht", "kennwort", "verif", "
              "zugang", "beveilig", "sicherheit", "secur", "one", "einmal", "code")
 """Substrings one of which every PIN_CONTEXT match contains (a cheap pre-filter)."""
 
-ADDRESS_BEFORE = regex.compile(
-    r"(?i)\b(?:adres\w*|address|adresse|anschrift|deliver\w*|bezorg\w*|liefer\w*|woon\w*|wohn\w*|live|moved"
-    r"|verhuisd|umgezogen)\b"
+ADDRESS_WORDS = (
+    r"adres\w*|address|adresse|anschrift|deliver\w*|bezorg\w*|liefer\w*|woon\w*|wohn\w*|live|moved|verhuisd|umgezogen"
 )
+ADDRESS_BEFORE = regex.compile(r"(?i)\b(?:" + ADDRESS_WORDS + r")\b")
 """Words before an address typed carelessly (a street or postcode in lower case); searched in a window before it."""

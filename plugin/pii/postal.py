@@ -11,7 +11,7 @@ from typing import Iterator
 
 import regex
 
-from plugin.pii.context_words import ADDRESS_BEFORE
+from plugin.pii.context_words import ADDRESS_WORDS
 from plugin.pii.scan import Scan, finditer, has_word_near
 from plugin.pii.spans import Span, make_span
 
@@ -35,7 +35,8 @@ _NOT_CODE_LETTERS = frozenset(
     "am an as at be by cm do en er es go hz in is it kb kg km kw mb mg ml mm my nd no of on op or pm rd so st te th "
     "to tv uk up us we ab da du im ja ob um zu".split()
 )
-_POSTAL_WORD_BEFORE = regex.compile(r"(?i)\b(?:post\s?code|postal|pc|zip|plz|postleitzahl)\b")
+# A postal or address word before a lower-case code (one search for both kinds of word).
+_POSTAL_WORD_BEFORE = regex.compile(r"(?i)\b(?:post\s?code|postal|pc|zip|plz|postleitzahl|" + ADDRESS_WORDS + r")\b")
 _PLACE_AFTER = regex.compile(r",?\s[A-ZÄÖÜ][a-zäöüßéè]{2,}")
 
 
@@ -72,9 +73,5 @@ def _lower_case_codes(scan: Scan) -> Iterator[Span]:
             if value == value.upper() or value[-2:].lower() in _NOT_CODE_LETTERS:
                 continue
             start, end = match.start(), match.end()
-            if (
-                _PLACE_AFTER.match(text, end)
-                or has_word_near(_POSTAL_WORD_BEFORE, scan, start, end, 40, 0)
-                or has_word_near(ADDRESS_BEFORE, scan, start, end, 40, 0)
-            ):
+            if _PLACE_AFTER.match(text, end) or has_word_near(_POSTAL_WORD_BEFORE, scan, start, end, 40, 0):
                 yield make_span(start, end, "postal_code", {"country": country})
