@@ -249,11 +249,7 @@ class Guard:
         known_key, known = self._named_fields
         if known_key == key:
             return known
-        names = set()
-        for scope in set(scopes):
-            masking = self.settings(scope or None).masking
-            names.update(masking.sensitive_metadata, masking.sensitive_slots)
-        known = named_field_pattern(tuple(sorted(names)))
+        known = _sensitive_names(self.settings(scope or None) for scope in set(scopes))
         self._named_fields = (key, known)
         return known
 
@@ -263,11 +259,7 @@ class Guard:
         key, known = self._named_fields
         if key is not None:
             return known
-        names = set()
-        for scope in (None, *self.config.channel_overrides):
-            masking = resolve(self.config, channel=scope).masking
-            names.update(masking.sensitive_metadata, masking.sensitive_slots)
-        return named_field_pattern(tuple(sorted(names)))
+        return _sensitive_names(resolve(self.config, channel=scope) for scope in (None, *self.config.channel_overrides))
 
     def protect(
         self,
@@ -404,6 +396,13 @@ class Guard:
         )
         self._event_rules[key] = (settings, engine, rules)
         return rules
+
+
+def _sensitive_names(scopes: Iterable[Settings]) -> Optional[NamedFields]:
+    """The metadata fields and slots named sensitive in any of these scopes' settings, as one log-line pattern."""
+    masking = [settings.masking for settings in scopes]
+    names = {name for each in masking for name in (*each.sensitive_metadata, *each.sensitive_slots)}
+    return named_field_pattern(tuple(sorted(names)))
 
 
 def _digest(text: str) -> bytes:
