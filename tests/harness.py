@@ -180,19 +180,35 @@ class RasaStack:
 
     def endpoints_file(self) -> Path:
         path = self.workdir / "endpoints.yml"
+        if self.tracker_store_yaml is not None:
+            tracker_store = self.tracker_store_yaml
+        elif self.masking_store:
+            tracker_store = (
+                "tracker_store:\n  type: plugin.server.tracker_store.MaskingTrackerStore\n  store:\n"
+                f"    type: SQL\n    dialect: sqlite\n    db: \"{self.tracker_db}\"\n"
+            )
+        else:
+            tracker_store = f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_db}\"\n"
+        # As in the reference endpoints.yml: locks keyed like the stored conversations.
+        locks = "lock_store:\n  type: plugin.server.lock_store.PseudonymousLockStore\n" if self.masking_store else ""
         path.write_text(
             f"action_endpoint:\n  url: \"{self.action_endpoint_url or self.actions_url}/webhook\"\n"
-            + (
-                self.tracker_store_yaml
-                if self.tracker_store_yaml is not None
-                else "tracker_store:\n  type: plugin.server.tracker_store.MaskingTrackerStore\n  store:\n"
-                f"    type: SQL\n    dialect: sqlite\n    db: \"{self.tracker_db}\"\n"
-                if self.masking_store
-                else f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: \"{self.tracker_db}\"\n"
-            )
+            + tracker_store
+            + locks
             + self.endpoints_extra
         )
         return path
+
+    def stored_id(self, sender: str) -> str:
+        """The id this stack stores a conversation under (``storage.conversation_ids``: a pseudonym by default),
+        derived from the stack's master key, which the servers create on their first message."""
+        from plugin.policy.settings import load_privacy_config
+        from plugin.storage.conversation_ids import for_mode
+        from plugin.storage.keys import read_key_file
+
+        config = load_privacy_config(self.extra_env.get("RASA_GUARD_CONFIG") or str(ROOT / "privacy.yml"))
+        mode = config.settings.storage.conversation_ids
+        return for_mode(mode, read_key_file(self.workdir / "master.key")).stored(sender)
 
     def credentials_file(self) -> Path:
         """The reference credentials.yml, with the callback channel pointed at ``callback_url`` when given."""

@@ -58,13 +58,13 @@ def open_guard(args: argparse.Namespace) -> Any:
     return guard
 
 
-def open_transcripts(args: argparse.Namespace) -> Any:
+def open_transcripts(args: argparse.Namespace, guard: Any) -> Any:
     from plugin.server.redaction import EndpointsError, transcripts_from_endpoints
 
     if not os.path.exists(args.endpoints):
         raise CommandError(f"no endpoints file at {args.endpoints}; pass --endpoints")
     try:
-        return transcripts_from_endpoints(args.endpoints)
+        return transcripts_from_endpoints(args.endpoints, guard.conversation_ids)
     except EndpointsError as error:
         raise CommandError(str(error)) from None
 
@@ -73,14 +73,18 @@ def _redact(args: argparse.Namespace) -> int:
     from rasa.core.lock_store import InMemoryLockStore
     from tqdm import tqdm
 
-    from plugin.server.redaction import RedactionJob, lock_store_from_endpoints
+    from plugin.server.lock_store import PseudonymousLockStore
+    from plugin.server.redaction import LOCK_MISMATCH, RedactionJob, lock_store_from_endpoints, locks_other_ids
 
     if args.batch_size < 1:
         raise CommandError("--batch-size must be a positive number of event rows")
     guard = open_guard(args)
-    transcripts = open_transcripts(args)
+    transcripts = open_transcripts(args, guard)
     lock_store = lock_store_from_endpoints(args.endpoints)
-    if isinstance(lock_store, InMemoryLockStore) and not args.dry_run:
+    inner_lock_store = lock_store.inner if isinstance(lock_store, PseudonymousLockStore) else lock_store
+    if locks_other_ids(lock_store, guard.conversation_ids) and not args.dry_run:
+        print(f"note: {LOCK_MISMATCH}", file=sys.stderr)
+    elif isinstance(inner_lock_store, InMemoryLockStore) and not args.dry_run:
         print("note: in-memory lock store: this run is not locked against a running server; "
               "use a Redis lock_store or redaction.scheduler_interval_minutes", file=sys.stderr)
     job = RedactionJob(guard, transcripts, lock_store, batch_size=args.batch_size, actor=cli_actor())
@@ -104,7 +108,7 @@ def _resolve(args: argparse.Namespace) -> int:
     guard = open_guard(args)
     channel = args.channel
     if channel is None and os.path.exists(args.endpoints):
-        channel = open_transcripts(args).latest_channel(args.conversation_id)
+        channel = open_transcripts(args, guard).latest_channel(args.conversation_id)
     try:
         ConversationStatuses(guard.state.db).mark_resolved(args.conversation_id, channel=channel, by=args.by)
     except ValueError as error:

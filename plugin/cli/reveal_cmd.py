@@ -45,7 +45,7 @@ def _reveal(args: argparse.Namespace) -> int:
     from plugin.storage.vault import ForeignRecord, RecordUnavailable, RevealRefused
 
     guard = open_guard(args)
-    transcripts = open_transcripts(args)
+    transcripts = open_transcripts(args, guard)
     state = guard.state
     channel = transcripts.latest_channel(args.conversation_id)
     settings = guard.settings(channel)

@@ -174,7 +174,7 @@ class AuditLog:
             "actor": actor,
             "role": role,
             "channel": channel,
-            "conversation_id": conversation_id,
+            "conversation_id": self._db.conversation_ids.stored_optional(conversation_id),
             "action": action,
             "setting": setting,
             "scope": scope,

@@ -22,6 +22,8 @@ from plugin.policy.log_redaction import NamedFields, named_field_pattern, redact
 from plugin.policy.masking import engine_config
 from plugin.policy.schema import Settings
 from plugin.policy.settings import PrivacyConfig, load_privacy_config, resolve, state_url
+from plugin.storage import conversation_ids
+from plugin.storage.conversation_ids import ConversationIds
 from plugin.storage.db import StateDB, state_dir_of
 from plugin.storage.keys import MasterKey, key_file_path, load_master_key, subkey
 from plugin.storage.settings_store import LiveSettings, SettingsStore
@@ -104,6 +106,7 @@ class Guard:
         try:
             db = StateDB.open(url)
             master_key = load_master_key(key_file_path(state_dir_of(url)))
+            db.conversation_ids = conversation_ids.for_mode(self.config.settings.storage.conversation_ids, master_key)
             audit = AuditLog(db, redact=self.mask_log)
             store = SettingsStore(db, audit)
             live = LiveSettings(store, self.config, poll_seconds=self._poll_seconds, clock=self._clock)
@@ -114,6 +117,11 @@ class Guard:
     @property
     def vault(self) -> Vault:
         return self.state.vault
+
+    @property
+    def conversation_ids(self) -> ConversationIds:
+        """How conversation ids are stored (``storage.conversation_ids``), in every store of this deployment."""
+        return self.state.db.conversation_ids
 
     # -- settings and engines ---------------------------------------------------------------------------------------
 

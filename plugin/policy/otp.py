@@ -224,6 +224,7 @@ class EditingWindows:
     ) -> Window:
         """Open (or restart) the window: it lasts ``window_seconds`` and closes after ``window_idle_seconds`` idle."""
         now = int(self._clock())
+        conversation_id = self._db.conversation_ids.stored(conversation_id)
         window = Window(member.id, conversation_id, now, now + settings.window_seconds, settings.window_idle_seconds)
         key = _window_key(member.id, conversation_id)
         with self._db.write() as connection:
@@ -243,7 +244,7 @@ class EditingWindows:
     def check(self, staff_id: str, conversation_id: str, now: Optional[float] = None) -> bool:
         """True while the window is open, and records the activity; an expired or idle window is closed and audited."""
         moment = int(self._clock() if now is None else now)
-        key = _window_key(staff_id, conversation_id)
+        key = _window_key(staff_id, self._db.conversation_ids.stored(conversation_id))
         with self._db.write() as connection:
             row = connection.execute(select(admin_windows).where(*key).with_for_update()).first()
             if row is None:
@@ -261,7 +262,7 @@ class EditingWindows:
 
     def close(self, staff_id: str, conversation_id: str, reason: str = "logout") -> bool:
         """End the window now (logout); False if none was open."""
-        key = _window_key(staff_id, conversation_id)
+        key = _window_key(staff_id, self._db.conversation_ids.stored(conversation_id))
         with self._db.write() as connection:
             row = connection.execute(select(admin_windows).where(*key).with_for_update()).first()
             if row is not None:

@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional, Tuple
 from plugin.pii import BUILTIN_TYPES
 from plugin.pii import VIEWS as ENGINE_VIEWS
 from plugin.pii.config import STRATEGY_NAMES
+from plugin.storage.conversation_ids import MODES as CONVERSATION_ID_MODES
 
 # Keyed by the engine's own tables, so a type, view or strategy added to the engine is a valid setting at once.
 PII_TYPES: Tuple[str, ...] = BUILTIN_TYPES
@@ -185,6 +186,11 @@ class AdminSettings:
 class StorageSettings:
     state_url: str = setting(
         "sqlite:///.rasa-guard/state.db", doc="SQLAlchemy URL of the plugin-state database (env RASA_GUARD_STATE_URL wins)"
+    )
+    conversation_ids: str = setting(
+        "pseudonym",
+        choices=CONVERSATION_ID_MODES,
+        doc="conversation ids in storage, the event broker and locks: a keyed pseudonym (cid-...) or as the channel sent them",
     )
 
 

@@ -27,6 +27,8 @@ from plugin.policy.audit import FAILED, OK
 from plugin.policy.guard import Guard
 from plugin.policy.redaction import FinalRendering, due_row_ids, redact_event, tokens_in
 from plugin.policy.schema import RedactionSettings
+from plugin.server.lock_store import PseudonymousLockStore
+from plugin.storage.conversation_ids import ConversationIds
 from plugin.storage.transcripts import ConversationStatuses, TranscriptStore
 
 logger = logging.getLogger(__name__)
@@ -237,12 +239,26 @@ class RedactionScheduler:
             if self.interval_seconds() <= 0:
                 continue
             try:
-                job = RedactionJob(self.guard, self.transcripts, _server_lock_store(), actor="redaction-scheduler")
+                lock_store = _server_lock_store()
+                if lock_store is not None and locks_other_ids(lock_store, self.guard.conversation_ids):
+                    logger.warning("deferred redaction: %s", LOCK_MISMATCH)
+                job = RedactionJob(self.guard, self.transcripts, lock_store, actor="redaction-scheduler")
                 report = await job.run()
                 if report.conversations or report.failed:
                     logger.info("deferred redaction: %s", report.summary())
             except Exception as error:  # noqa: BLE001 - keep the server up; retried next interval
                 logger.error("deferred redaction run failed: %s", type(error).__name__)
+
+
+LOCK_MISMATCH = (
+    "the lock store keys conversations by the ids channels send while transcripts are stored under pseudonyms, so "
+    "the job does not lock out message handling; set lock_store type: plugin.server.lock_store.PseudonymousLockStore"
+)
+
+
+def locks_other_ids(lock_store: LockStore, ids: ConversationIds) -> bool:
+    """True when message handling and the job would lock different keys for one conversation."""
+    return ids.pseudonymous and not isinstance(lock_store, PseudonymousLockStore)
 
 
 def _server_lock_store() -> Optional[LockStore]:
@@ -267,7 +283,7 @@ class EndpointsError(ValueError):
     """endpoints.yml does not name a SQL tracker store the job can rewrite."""
 
 
-def transcripts_from_endpoints(path: str) -> TranscriptStore:
+def transcripts_from_endpoints(path: str, ids: ConversationIds) -> TranscriptStore:
     """The SQL tracker store of endpoints.yml: the ``store:`` under MaskingTrackerStore, or a plain ``type: SQL``."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import read_endpoint_config
@@ -285,7 +301,7 @@ def transcripts_from_endpoints(path: str) -> TranscriptStore:
     store = build_inner_store(store_config, None, None)
     if not isinstance(store, SQLTrackerStore):
         raise EndpointsError(f"the tracker store of {path} is not Rasa's SQLTrackerStore")
-    return TranscriptStore(store.engine)
+    return TranscriptStore(store.engine, ids)
 
 
 def lock_store_from_endpoints(path: str) -> LockStore:

@@ -99,10 +99,12 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         await self.inner.save(self.masked_copy(tracker))
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        return marked_as_stored(await self.inner.retrieve(sender_id))
+        tracker = await self.inner.retrieve(self.guard.conversation_ids.stored(sender_id))
+        return marked_as_stored(with_live_id(tracker, sender_id))
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
-        return marked_as_stored(await self.inner.retrieve_full_tracker(conversation_id))
+        tracker = await self.inner.retrieve_full_tracker(self.guard.conversation_ids.stored(conversation_id))
+        return marked_as_stored(with_live_id(tracker, conversation_id))
 
     async def keys(self) -> Iterable[Text]:
         return await self.inner.keys()
@@ -114,7 +116,10 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         rules = self._with_domain_names(
             self.guard.event_rules(tracker.get_latest_input_channel(), deferred=self.redaction_scheduler is not None)
         )
-        masked = DialogueStateTracker(tracker.sender_id, self.domain.slots, max_event_history=tracker._max_event_history)
+        masked = DialogueStateTracker(
+            self.guard.conversation_ids.stored(tracker.sender_id), self.domain.slots,
+            max_event_history=tracker._max_event_history,
+        )
         events = list(tracker.events)
         stored = stored_prefix(tracker)
         if rules.sensitive_slots or rules.sensitive_metadata:
@@ -179,6 +184,13 @@ def _event_class(type_name: Text) -> Type[Event]:
     return Event.resolve_by_type(type_name)  # type: ignore[return-value] - only masked kinds, all known to Rasa
 
 
+def with_live_id(tracker: Optional[DialogueStateTracker], conversation_id: Text) -> Optional[DialogueStateTracker]:
+    """The tracker under the id it was asked for: the store holds the pseudonym, replies need the channel's id."""
+    if tracker is not None:
+        tracker.sender_id = conversation_id
+    return tracker
+
+
 def marked_as_stored(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:
     """Mark every event of a tracker read from the store (Rasa creates new event objects for anything new), and the
     tracker with how many of its events, up to which one, were read (``stored_prefix``)."""
@@ -209,7 +221,10 @@ class MaskingEventBroker(EventBroker):
         self.guard = guard
 
     def publish(self, event: Dict[Text, Any]) -> None:
-        self.inner.publish(mask_event(event, self.guard.event_rules(event.get("input_channel"), deferred=False)))
+        masked = mask_event(event, self.guard.event_rules(event.get("input_channel"), deferred=False))
+        if isinstance(masked.get("sender_id"), str):
+            masked = {**masked, "sender_id": self.guard.conversation_ids.stored(masked["sender_id"])}
+        self.inner.publish(masked)
 
     def is_ready(self) -> bool:
         return self.inner.is_ready()
@@ -227,22 +242,20 @@ def _redaction_scheduler(inner: TrackerStore, guard: Guard) -> Optional[Any]:
     from plugin.server.redaction import RedactionScheduler
     from plugin.storage.transcripts import TranscriptStore
 
-    return RedactionScheduler(guard, TranscriptStore(inner.engine))
+    return RedactionScheduler(guard, TranscriptStore(inner.engine, guard.conversation_ids))
 
 
 def build_inner_store(config: Any, domain: Optional[Domain], event_broker: Optional[EventBroker]) -> TrackerStore:
     """Build the wrapped store, refusing a missing or unknown type instead of silently keeping data in memory."""
-    if not isinstance(config, dict) or not config.get("type"):
+    endpoint = inner_endpoint(config)
+    if endpoint is None:
         raise TrackerStoreConfigError(
             f"MaskingTrackerStore needs a '{INNER_KEY}:' mapping with the real store's 'type' (SQL, redis, mongod, "
             "dynamo, in_memory or a module path) and its options"
         )
-    options: Dict[str, Any] = dict(config)
-    store_type = str(options.pop("type"))
+    store_type = str(endpoint.type)
     if store_type.lower() in ("in_memory", "inmemory", "memory"):
         return InMemoryTrackerStore(domain or Domain.empty(), event_broker)
-    url = options.pop("url", None)
-    endpoint = EndpointConfig(url=url, type=store_type, **options)
     store = _create_from_endpoint_config(endpoint, domain, event_broker)
     if isinstance(store, InMemoryTrackerStore):
         # Rasa's loader falls back to memory when it cannot import a custom type: fail closed instead.
@@ -250,6 +263,15 @@ def build_inner_store(config: Any, domain: Optional[Domain], event_broker: Optio
             f"the tracker store type '{store_type}' under '{INNER_KEY}:' could not be loaded; check the module path"
         )
     return store
+
+
+def inner_endpoint(config: Any) -> Optional[EndpointConfig]:
+    """A wrapper's ``store:`` mapping as the ``EndpointConfig`` Rasa builds the real store from; None without a type."""
+    if not isinstance(config, dict) or not config.get("type"):
+        return None
+    options: Dict[str, Any] = dict(config)
+    store_type = str(options.pop("type"))
+    return EndpointConfig(url=options.pop("url", None), type=store_type, **options)
 
 
 def check_reachable(store: TrackerStore) -> None:

@@ -85,7 +85,7 @@ class AdminConversations:
         """The staff id whose code this conversation is expected to send next, or None."""
         with self._db.read() as connection:
             row = connection.execute(
-                select(admin_code_requests).where(admin_code_requests.c.conversation_id == conversation_id)
+                select(admin_code_requests).where(admin_code_requests.c.conversation_id == self._stored(conversation_id))
             ).first()
         if row is None or int(self._clock()) >= row.expires_at:
             return None
@@ -96,7 +96,9 @@ class AdminConversations:
         ``CODE_MASKING_GRACE_SECONDS`` after the request expired, until a code is received."""
         with self._db.read() as connection:
             row = connection.execute(
-                select(admin_code_requests.c.expires_at).where(admin_code_requests.c.conversation_id == conversation_id)
+                select(admin_code_requests.c.expires_at).where(
+                    admin_code_requests.c.conversation_id == self._stored(conversation_id)
+                )
             ).first()
         return row is not None and int(self._clock()) < row.expires_at + CODE_MASKING_GRACE_SECONDS
 
@@ -114,7 +116,9 @@ class AdminConversations:
     def pending(self, conversation_id: str) -> Optional[PendingChange]:
         with self._db.read() as connection:
             row = connection.execute(
-                select(admin_pending_changes).where(admin_pending_changes.c.conversation_id == conversation_id)
+                select(admin_pending_changes).where(
+                    admin_pending_changes.c.conversation_id == self._stored(conversation_id)
+                )
             ).first()
         if row is None or int(self._clock()) >= row.expires_at:
             return None
@@ -130,7 +134,11 @@ class AdminConversations:
         self._delete(admin_pending_changes, conversation_id)
         return found
 
+    def _stored(self, conversation_id: str) -> str:
+        return self._db.conversation_ids.stored(conversation_id)
+
     def _replace(self, table: Table, conversation_id: str, values: dict) -> None:
+        conversation_id = self._stored(conversation_id)
         try:
             with self._db.write() as connection:
                 connection.execute(delete(table).where(table.c.conversation_id == conversation_id))
@@ -142,4 +150,4 @@ class AdminConversations:
 
     def _delete(self, table: Table, conversation_id: str) -> None:
         with self._db.write() as connection:
-            connection.execute(delete(table).where(table.c.conversation_id == conversation_id))
+            connection.execute(delete(table).where(table.c.conversation_id == self._stored(conversation_id)))

@@ -17,6 +17,8 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
+from plugin.storage.conversation_ids import KEPT_AS_SENT, ConversationIds
+
 DEFAULT_STATE_DIR = Path(".rasa-guard")
 DEFAULT_STATE_URL = f"sqlite:///{DEFAULT_STATE_DIR / 'state.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -92,6 +94,8 @@ class StateDB:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._ensured: Set[str] = set()
+        # How the state tables store conversation ids; the opener sets it from ``storage.conversation_ids``.
+        self.conversation_ids: ConversationIds = KEPT_AS_SENT
 
     @classmethod
     def open(cls, url: Optional[str] = None) -> "StateDB":

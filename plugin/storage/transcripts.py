@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Tab
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from plugin.storage.conversation_ids import KEPT_AS_SENT, ConversationIds
 from plugin.storage.db import StateDB, metadata
 
 _rasa_metadata = MetaData()
@@ -66,10 +67,12 @@ class Status:
 
 
 class TranscriptStore:
-    """Read and rewrite rows of Rasa's ``events`` table (SQLite or PostgreSQL, any SQLAlchemy engine)."""
+    """Read and rewrite rows of Rasa's ``events`` table (SQLite or PostgreSQL, any SQLAlchemy engine). Its
+    ``sender_id`` column holds conversation ids as ``ids`` stores them; methods take either form."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, ids: ConversationIds = KEPT_AS_SENT) -> None:
         self.engine = engine
+        self.ids = ids
 
     def conversations_with_rows_before(self, cutoff: float) -> Dict[str, int]:
         """conversation id -> highest row id among its events created before ``cutoff``."""
@@ -79,7 +82,9 @@ class TranscriptStore:
 
     def rows(self, conversation_id: str, after_id: Optional[int], limit: int) -> List[EventRow]:
         """The next ``limit`` rows of a conversation after row ``after_id``, in stored order."""
-        query = select(events.c.id, events.c.timestamp, events.c.data).where(events.c.sender_id == conversation_id)
+        query = select(events.c.id, events.c.timestamp, events.c.data).where(
+            events.c.sender_id == self.ids.stored(conversation_id)
+        )
         if after_id is not None:
             query = query.where(events.c.id > after_id)
         with self.engine.connect() as connection:
@@ -92,7 +97,7 @@ class TranscriptStore:
 
         query = (
             select(events.c.data)
-            .where(events.c.sender_id == conversation_id, events.c.type_name == "user")
+            .where(events.c.sender_id == self.ids.stored(conversation_id), events.c.type_name == "user")
             .order_by(events.c.id.desc())
             .limit(1)
         )
@@ -116,14 +121,15 @@ class TranscriptStore:
         with self.engine.begin() as connection:
             connection.execute(
                 statement,
-                [{"row_id": row_id, "conversation": conversation_id, "new_data": data} for row_id, data in changes],
+                [{"row_id": row_id, "conversation": self.ids.stored(conversation_id), "new_data": data}
+                 for row_id, data in changes],
             )
         return len(changes)
 
     def count(self, conversation_id: Optional[str] = None) -> int:
         query = select(func.count()).select_from(events)
         if conversation_id is not None:
-            query = query.where(events.c.sender_id == conversation_id)
+            query = query.where(events.c.sender_id == self.ids.stored(conversation_id))
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
@@ -140,6 +146,7 @@ class ConversationStatuses:
         """Record that the conversation was resolved now; the redaction job rewrites it on its next run."""
         if not isinstance(conversation_id, str) or not conversation_id or len(conversation_id) > 255:
             raise ValueError("conversation_id must be a non-empty string of at most 255 characters")
+        conversation_id = self._db.conversation_ids.stored(conversation_id)
         now = int(self._clock())
         values = {"resolved_at": now, "resolved_by": by[:255]}
         if channel:
@@ -160,6 +167,7 @@ class ConversationStatuses:
 
     def mark_progress(self, conversation_id: str, upto_id: int, *, completed: bool) -> None:
         """Every row up to ``upto_id`` is final; ``completed`` also records the redaction time (the resolve is served)."""
+        conversation_id = self._db.conversation_ids.stored(conversation_id)
         values: Dict[str, object] = {"redacted_upto_id": upto_id}
         if completed:
             values["redacted_at"] = int(self._clock())
@@ -171,6 +179,7 @@ class ConversationStatuses:
                 connection.execute(conversation_status.insert().values(conversation_id=conversation_id, **values))
 
     def get(self, conversation_id: str) -> Status:
+        conversation_id = self._db.conversation_ids.stored(conversation_id)
         with self._db.read() as connection:
             row = connection.execute(
                 select(conversation_status).where(conversation_status.c.conversation_id == conversation_id)
@@ -183,7 +192,8 @@ class ConversationStatuses:
             found = {row.conversation_id: Status(**row._mapping) for row in connection.execute(query)}
         if conversation_ids is None:
             return found
-        return {cid: found.get(cid, Status(cid)) for cid in conversation_ids}
+        stored = self._db.conversation_ids.stored
+        return {cid: found.get(stored(cid), Status(stored(cid))) for cid in conversation_ids}
 
     def awaiting_redaction(self) -> List[Status]:
         """Conversations resolved since their last redaction, oldest resolve first."""

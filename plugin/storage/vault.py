@@ -216,6 +216,7 @@ class Vault:
         """The record and key rows of ``values``: each encrypted under a fresh data key, wrapped by the master key."""
         if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > 255):
             raise VaultInputError("conversation_id must be a string of at most 255 characters, or None")
+        conversation_id = self._db.conversation_ids.stored_optional(conversation_id)
         if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
             raise VaultInputError("ttl_seconds must be a positive whole number of seconds")
         created_at = int(self._clock())
@@ -285,6 +286,7 @@ class Vault:
         refusal: Optional[str],
         owner: Optional[str] = None,
     ) -> str:
+        owner = self._db.conversation_ids.stored_optional(owner)
         row = self._fetch(token) if is_token(token) else None
         detail = f"token={token if is_token(token) else '(malformed)'} reason={(reason or '')[:MAX_REASON_CHARS]}"
 
@@ -357,6 +359,7 @@ class Vault:
         conversation it rewrites. Unknown tokens are left out; shredded, expired or unreadable ones map to None.
         With ``owner``, records of another conversation count as unknown (see ``_records_of``).
         """
+        owner = self._db.conversation_ids.stored_optional(owner)
         found: Dict[str, Tuple[str, Optional[str]]] = {}
         for token in sorted({t for t in tokens if is_token(t)}):
             row = self._fetch(token)
@@ -372,7 +375,7 @@ class Vault:
         self, tokens: Collection[str] = (), conversation_id: Optional[str] = None, *, owner: Optional[str] = None
     ) -> int:
         """How many records among ``tokens`` or of ``conversation_id`` still have a key (what a shred would remove)."""
-        condition = _records_of(tokens, conversation_id, owner)
+        condition = self._records_of(tokens, conversation_id, owner)
         if condition is None:
             return 0
         query = select(func.count()).select_from(vault_keys.join(vault_records)).where(condition)
@@ -383,7 +386,7 @@ class Vault:
         self, tokens: Collection[str] = (), conversation_id: Optional[str] = None, *, owner: Optional[str] = None
     ) -> int:
         """Shred every record among ``tokens`` or of ``conversation_id`` in one transaction; returns how many had a key."""
-        condition = _records_of(tokens, conversation_id, owner)
+        condition = self._records_of(tokens, conversation_id, owner)
         return 0 if condition is None else self._shred(condition)
 
     def shred(self, token: str) -> bool:
@@ -392,7 +395,13 @@ class Vault:
 
     def shred_conversation(self, conversation_id: str) -> int:
         """Shred every record of a conversation; returns how many still had a key."""
-        return self._shred(vault_records.c.conversation_id == conversation_id)
+        return self._shred(vault_records.c.conversation_id == self._db.conversation_ids.stored(conversation_id))
+
+    def _records_of(
+        self, tokens: Collection[str], conversation_id: Optional[str], owner: Optional[str]
+    ) -> Optional[ColumnElement]:
+        ids = self._db.conversation_ids
+        return _records_of(tokens, ids.stored_optional(conversation_id), ids.stored_optional(owner))
 
     def _shred(self, condition: ColumnElement) -> int:
         tokens = select(vault_records.c.token).where(condition).scalar_subquery()

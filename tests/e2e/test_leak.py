@@ -2,7 +2,9 @@
 and over HTTP (`rasa run --debug` + `rasa run actions`, SQL event broker, SQLite tracker store). Then every byte the
 system wrote is searched for every original value, also in spaced, dashed, dotted and JSON-escaped variants: the
 tracker database, every log line of both servers, the event broker's database and every request body the action
-server received. Zero occurrences are allowed. Hits are reported by source and PII type, never by value.
+server received. Two thirds of the conversations are named by a phone number or an e-mail address (WhatsApp, e-mail
+channels): those ids must not appear in the databases or the logs either. Zero occurrences are allowed. Hits are
+reported by source and PII type, never by value.
 """
 
 from __future__ import annotations
@@ -58,6 +60,33 @@ def messages(turns: List[Sample]) -> List[str]:
     """The customer's messages of one conversation, ending in a hand-off (a custom action: the tracker goes out)."""
     texts = [s.text for s in turns]
     return ["\n".join(texts[i : i + TURNS_PER_MESSAGE]) for i in range(0, len(texts), TURNS_PER_MESSAGE)] + [HANDOFF]
+
+
+def sender_id(kind: str, index: int) -> str:
+    """Conversation ids as channels send them: on WhatsApp the customer's phone number, on e-mail the address; a
+    third of the conversations use an opaque id. Generated values, nobody's number or address."""
+    if index % 3 == 0:
+        return f"whatsapp:+3162{index:07d}"
+    if index % 3 == 1:
+        return f"klant.{kind}.{index:04d}@example.org"
+    return f"{kind}-{index}-{uuid.uuid4().hex[:6]}"
+
+
+def id_needles(kind: str, count: int) -> Needles:
+    """The contact details among the conversation ids, with a phone's digits alone (as a WhatsApp id may be)."""
+    automaton = ahocorasick.Automaton()
+    needles = Needles(automaton)
+    for index in range(count):
+        name = sender_id(kind, index)
+        if index % 3 == 2:
+            continue
+        needles.values += 1
+        contact = name.split(":", 1)[-1]
+        for variant in {contact.lower(), contact.lstrip("+")}:
+            automaton.add_word(variant, ("conversation_id", len(variant)))
+            needles.patterns += 1
+    automaton.make_automaton()
+    return needles
 
 
 def build_needles(convs: Iterable[List[Sample]]) -> Needles:
@@ -117,7 +146,9 @@ def scan_files(needles: Needles, report: ScanReport, label: str, paths: Iterable
 
 
 def stored_files(workdir: Path) -> List[Path]:
-    return sorted(p for p in workdir.iterdir() if p.name.startswith(("tracker.db", "events.db")))
+    """The tracker store's and the event broker's SQLite files, and the plugin's state database (vault, audit) when
+    the stack keeps it in ``workdir`` (the servers over HTTP; in process it is the test session's)."""
+    return sorted(p for p in workdir.iterdir() if p.name.startswith(("tracker.db", "events.db", "state.db")))
 
 
 def assert_no_leaks(report: ScanReport, needles: Needles, capsys: pytest.CaptureFixture, title: str) -> None:
@@ -168,7 +199,7 @@ def test_no_pii_leaks_in_process(trained_model: Path, tmp_path: Path, capsys: py
 
             async def run_all() -> None:
                 for index, turns in enumerate(convs):
-                    sender = f"inproc-{index}-{uuid.uuid4().hex[:6]}"
+                    sender = sender_id("inproc", index)
                     for text in messages(turns):
                         await agent.handle_message(protected_user_message(text, sender, CollectingOutputChannel()))
 
@@ -184,6 +215,10 @@ def test_no_pii_leaks_in_process(trained_model: Path, tmp_path: Path, capsys: py
     report = ScanReport()
     scan_files(needles, report, "in-process", stored_files(tmp_path) + [log_file, tmp_path / "actions.log", bodies])
     assert_no_leaks(report, needles, capsys, f"in-process, {len(convs)} conversations")
+    # The action server gets the live tracker, whose id replies and actions need; storage and logs never hold it.
+    ids, id_report = id_needles("inproc", len(convs)), ScanReport()
+    scan_files(ids, id_report, "in-process", stored_files(tmp_path) + [log_file, tmp_path / "actions.log"])
+    assert_no_leaks(id_report, ids, capsys, "in-process, conversation ids that are phone numbers or e-mail addresses")
 
 
 def test_no_pii_leaks_over_http(trained_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -198,7 +233,7 @@ def test_no_pii_leaks_over_http(trained_model: Path, tmp_path: Path, capsys: pyt
         with stack:
 
             def chat(index: int) -> int:
-                sender = f"http-{index}-{uuid.uuid4().hex[:6]}"
+                sender = sender_id("http", index)
                 for text in messages(convs[index]):
                     stack.send(sender, text, timeout_s=120)
                 return index
@@ -210,3 +245,6 @@ def test_no_pii_leaks_over_http(trained_model: Path, tmp_path: Path, capsys: pyt
     report = ScanReport()
     scan_files(needles, report, "http", stored_files(tmp_path) + [tmp_path / "rasa.log", tmp_path / "actions.log", bodies])
     assert_no_leaks(report, needles, capsys, f"over HTTP with --debug, {len(convs)} conversations")
+    ids, id_report = id_needles("http", len(convs)), ScanReport()
+    scan_files(ids, id_report, "http", stored_files(tmp_path) + [tmp_path / "rasa.log", tmp_path / "actions.log"])
+    assert_no_leaks(id_report, ids, capsys, "over HTTP, conversation ids that are phone numbers or e-mail addresses")

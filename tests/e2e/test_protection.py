@@ -104,7 +104,9 @@ def state(stack: harness.RasaStack) -> Any:
 
 def stored_events(stack: harness.RasaStack, sender: str) -> List[Dict[str, Any]]:
     with sqlite3.connect(stack.tracker_db) as connection:
-        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (stack.stored_id(sender),)
+        ).fetchall()
     return [json.loads(row[0]) for row in rows]
 
 

@@ -88,14 +88,15 @@ def test_redis_holds_only_masked_events_and_the_conversation_survives_a_restart(
     probe = ScanReport()
     scan(needles, probe, "sent", "\n".join(sent).encode())
     assert len(probe.hits) >= needles.values, "every original value must be findable in what is sent"
-    sender = f"redis-{uuid.uuid4().hex[:8]}"
+    sender = f"whatsapp:+3161{uuid.uuid4().int % 10**7:07d}"  # generated; a channel whose ids are phone numbers
     stack = harness.RasaStack(model=trained_model, workdir=tmp_path, tracker_store_yaml=store_yaml(host, port))
     with stack:
         replies = [stack.send(sender, text) for text in sent]
-        events = stored_events(host, port, sender)
+        events = stored_events(host, port, stack.stored_id(sender))
         report = ScanReport()
         for label, data in redis_contents(host, port):
             scan(needles, report, label, data)
+            assert sender.split("+")[1].encode() not in data, f"the phone number naming the conversation is in {label}"
         with capsys.disabled():
             print(f"\n[redis] {needles.values} original values ({needles.patterns} patterns), "
                   f"{sum(report.sources.values()):,} bytes in {len(report.sources)} key types scanned, "
@@ -110,7 +111,7 @@ def test_redis_holds_only_masked_events_and_the_conversation_survives_a_restart(
 
         stack.restart_rasa()
         stack.send(sender, "hello there")
-        after = stored_events(host, port, sender)
+        after = stored_events(host, port, stack.stored_id(sender))
 
     assert after[: len(events)] == events, "the restarted server must append to the tracker it found in Redis"
     assert len(of_kind(after, "session_started")) == len(of_kind(events, "session_started"))

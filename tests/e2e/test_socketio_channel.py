@@ -93,7 +93,9 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def stored_events(stack: harness.RasaStack, sender: str) -> List[Dict[str, Any]]:
     with sqlite3.connect(stack.tracker_db) as connection:
-        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (stack.stored_id(sender),)
+        ).fetchall()
     return [json.loads(row[0]) for row in rows]
 
 

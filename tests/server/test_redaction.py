@@ -78,13 +78,17 @@ class Bed:
         set_current_guard(self.guard)
         store_config = yaml.safe_load(self.endpoints.read_text())["tracker_store"]["store"]
         self.store = MaskingTrackerStore(domain=Domain.from_yaml(DOMAIN_YAML), guard=self.guard, store=store_config)
-        self.transcripts = TranscriptStore(self.store.inner.engine)
+        self.transcripts = TranscriptStore(self.store.inner.engine, self.guard.conversation_ids)
         self.prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}-"
-        if not tracker_url.startswith("sqlite"):  # a shared PostgreSQL database: forget earlier runs' conversations
+        if not tracker_url.startswith("sqlite"):  # these tests' PostgreSQL database: forget earlier runs' conversations
+            from sqlalchemy import or_
+
             from plugin.storage.transcripts import events
 
             with self.transcripts.engine.begin() as connection:
-                connection.execute(events.delete().where(events.c.sender_id.like(f"{PREFIX}%")))
+                connection.execute(
+                    events.delete().where(or_(events.c.sender_id.like(f"{PREFIX}%"), events.c.sender_id.like("cid-%")))
+                )
 
     def conversation(self, name: str, created: Optional[float] = None) -> str:
         """A conversation with PII in a user message, an entity, a slot and a bot message; saved through the store."""
@@ -220,11 +224,11 @@ def test_after_redaction_values_are_unrecoverable_and_events_intact(bed: Bed, ca
     assert bed.rows(open_) == untouched  # a conversation not resolved is not touched
     assert report.events == sum(1 for (_, old), (_, new) in zip(before, after) if old != new)
 
-    tracker = asyncio.run(bed.store.inner.retrieve_full_tracker(resolved))
+    tracker = asyncio.run(bed.store.inner.retrieve_full_tracker(bed.guard.conversation_ids.stored(resolved)))
     assert isinstance(bed.store.inner, SQLTrackerStore) and len(tracker.events) == len(before)
 
     entries = bed.guard.state.audit.entries(action="redaction.run")
-    assert [(e.conversation_id, e.outcome) for e in entries] == [(resolved, "ok")]
+    assert [(e.conversation_id, e.outcome) for e in entries] == [(bed.guard.conversation_ids.stored(resolved), "ok")]
 
     add_admin(bed)
     code, out, _ = reveal(bed, resolved, "ada", capsys)
@@ -281,7 +285,7 @@ def test_a_token_copied_from_another_conversation_is_neither_read_nor_shredded(b
     code, out, _ = reveal(bed, forger, "ada", capsys)
     assert code == 1 and EMAIL not in out  # not shown as the forger's
     refused = bed.guard.state.audit.entries(action="vault.reveal")
-    assert [(e.outcome, e.conversation_id) for e in refused] == [("refused", victim)]
+    assert [(e.outcome, e.conversation_id) for e in refused] == [("refused", bed.guard.conversation_ids.stored(victim))]
 
     bed.resolve(forger)
     dry = asyncio.run(bed.job().run(dry_run=True))
@@ -402,7 +406,7 @@ def test_kill_9_mid_run_then_rerun_leaves_everything_redacted_and_loadable(tmp_p
         for _, data in rows:
             assert Event.from_parameters(json.loads(data)) is not None
         assert bed.live_keys(sender) == 0
-    tracker = asyncio.run(inner.retrieve_full_tracker(senders[0]))
+    tracker = asyncio.run(inner.retrieve_full_tracker(bed.guard.conversation_ids.stored(senders[0])))
     assert len(tracker.events) == len(counts[senders[0]])
     set_current_guard(None)
 

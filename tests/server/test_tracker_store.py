@@ -24,6 +24,8 @@ from tests.harness import free_port
 
 CARD = "4111 1111 1111 1111"
 IBAN = "NL91ABNA0417164300"
+# Generated ids shaped like those of WhatsApp and e-mail channels (not anyone's number or address).
+CONTACT_IDS = ("whatsapp:+31612345670", "klant.0042@example.org")
 DOMAIN = Domain.from_dict({"slots": {"note": {"type": "text", "mappings": [{"type": "custom"}]}}})
 
 
@@ -120,18 +122,22 @@ def test_redis_inner_store_holds_masked_events_one_for_one(redis_server) -> None
 
     host, port = redis_server
     store = redis_store(host, port)
-    sender = f"r-{uuid.uuid4().hex[:8]}"
+    sender = f"whatsapp:+3161{uuid.uuid4().int % 10**7:07d}"  # a channel whose conversation ids are phone numbers
     tracker = conversation(sender)
     run(store.save(tracker))
-    raw = redis.Redis(host=host, port=port, db=1).get(f"tracker:{sender}")
+    client = redis.Redis(host=host, port=port, db=1)
+    key = f"tracker:{store.guard.conversation_ids.stored(sender)}"
+    raw = client.get(key)
     assert CARD.encode() not in raw and IBAN.encode() not in raw and b"4111111111111111" not in raw
+    assert sender.encode() not in raw and not any(sender.encode() in k for k in client.keys("*"))
     assert [e["event"] for e in json.loads(raw)["events"]] == [e.type_name for e in tracker.events]
     retrieved = run(store.retrieve(sender))
+    assert retrieved.sender_id == sender  # replies go to the channel's id
     assert retrieved.latest_message.text == "my card is **** **** **** 1111"
     # The next turn appends to the stored tracker instead of merging a second copy of it.
     retrieved.update(UserUttered(f"and {IBAN}", {"name": "inform", "confidence": 1.0}))
     run(store.save(retrieved))
-    events = json.loads(redis.Redis(host=host, port=port, db=1).get(f"tracker:{sender}"))["events"]
+    events = json.loads(client.get(key))["events"]
     assert len(events) == len(tracker.events) + 1 and events[-1]["text"] == "and **************4300"
 
 
@@ -166,10 +172,12 @@ def test_an_inner_store_outage_publishes_only_masked_events(tmp_path: Path, monk
         raise ConnectionError("inner store down")
 
     monkeypatch.setattr(store.inner, "save", store_down)
-    run(FailSafeTrackerStore(store).save(conversation("c4")))
-    bodies = [json.loads(r[0]) for r in sqlite3.connect(tmp_path / "events.db").execute("select data from events")]
+    run(FailSafeTrackerStore(store).save(conversation(CONTACT_IDS[0])))
+    rows = sqlite3.connect(tmp_path / "events.db").execute("select sender_id, data from events").fetchall()
+    bodies = [json.loads(data) for _, data in rows]
     assert [b["text"] for b in bodies if b.get("event") == "user"] == ["my card is **** **** **** 1111"]
     assert CARD not in json.dumps(bodies) and IBAN not in json.dumps(bodies)
+    assert {sender for sender, _ in rows} == {store.guard.conversation_ids.stored(CONTACT_IDS[0])}
 
 
 def test_a_turn_masks_only_its_new_events_and_never_trusts_unread_ones(tmp_path: Path) -> None:
@@ -321,3 +329,32 @@ def test_a_turn_is_saved_only_once_the_originals_behind_its_tokens_are_stored(
                                message.message_id, message.metadata))
     run(store.save(tracker))
     assert vault.lookup(token, reason="test") == CARD
+
+
+@pytest.mark.parametrize("sender", CONTACT_IDS)
+def test_a_conversation_id_that_is_a_contact_detail_is_stored_and_published_as_a_pseudonym(
+    tmp_path: Path, sender: str
+) -> None:
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = make_store(tmp_path, broker=broker)
+    stored = store.guard.conversation_ids.stored(sender)
+    run(store.save(conversation(sender)))
+    retrieved = run(store.retrieve(sender))
+    assert retrieved.sender_id == sender and retrieved.latest_message.text == "my card is **** **** **** 1111"
+    retrieved.update(UserUttered("thanks", {"name": "inform", "confidence": 1.0}))
+    run(store.save(retrieved))  # the next turn appends to the same stored conversation
+    assert run(store.keys()) == [stored] and len(run(store.retrieve(stored)).events) == len(retrieved.events)
+    assert run(store.retrieve_full_tracker(sender)).sender_id == sender
+    rows = sqlite3.connect(tmp_path / "tracker.db").execute("select distinct sender_id from events").fetchall()
+    published = sqlite3.connect(tmp_path / "events.db").execute("select distinct sender_id, data from events").fetchall()
+    assert rows == [(stored,)] and {row[0] for row in published} == {stored}
+    assert all(json.loads(row[1])["sender_id"] == stored for row in published)
+    local_part = sender.split(":")[-1].split("@")[0].lstrip("+").encode()
+    for name in ("tracker.db", "events.db"):
+        assert local_part not in (tmp_path / name).read_bytes()
+
+
+def test_as_is_keeps_conversation_ids_as_the_channel_sent_them(tmp_path: Path) -> None:
+    store = make_store(tmp_path, storage={"conversation_ids": "as_is"})
+    run(store.save(conversation("c-as-is")))
+    assert run(store.keys()) == ["c-as-is"] and run(store.retrieve("c-as-is")).sender_id == "c-as-is"
