@@ -7,7 +7,8 @@ alternating message by message so both see the same machine load:
 - *plain*: the bot's config without ``PIIMasker`` and with ``RulePolicy`` for ``GuardedRulePolicy``, Rasa's own SQL
   tracker store (SQLite), messages as typed;
 - *guarded*: the bot as shipped: ``PIIMasker`` first, ``GuardedRulePolicy`` (blacklist and idle-expiry check per
-  message, in the Rasa process), ``MaskingTrackerStore`` around the same kind of SQL store, and each message handled
+  message, in the Rasa process), ``MaskingTrackerStore`` around the same kind of SQL store, conversation ids stored as
+  pseudonyms and locked through ``PseudonymousLockStore``, and each message handled
   as the guarded channel does: masked (``protected_user_message``, vault writes included) and noted by the idle
   timers (``note_customer_message``) before the agent gets it.
 Both use the same real action server. Each agent keeps its own conversations, a new one every 10 messages.
@@ -125,8 +126,9 @@ def main(argv: Any = None) -> int:
         def endpoints(masking: bool, name: str) -> AvailableEndpoints:
             path = workdir / f"endpoints-{name}.yml"
             store = f"    type: SQL\n    dialect: sqlite\n    db: \"{workdir / (name + '.db')}\"\n"
-            tracker = (
+            tracker = (  # the guarded bot's stores as in the reference endpoints.yml
                 "tracker_store:\n  type: plugin.server.tracker_store.MaskingTrackerStore\n  store:\n" + store
+                + "lock_store:\n  type: plugin.server.lock_store.PseudonymousLockStore\n"
                 if masking else "tracker_store:\n" + store.replace("    ", "  ")
             )
             path.write_text(f"action_endpoint:\n  url: \"{stack.actions_url}/webhook\"\n" + tracker)

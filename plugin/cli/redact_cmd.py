@@ -82,11 +82,11 @@ def _redact(args: argparse.Namespace) -> int:
     transcripts = open_transcripts(args, guard)
     lock_store = lock_store_from_endpoints(args.endpoints)
     inner_lock_store = lock_store.inner if isinstance(lock_store, PseudonymousLockStore) else lock_store
-    if locks_other_ids(lock_store, guard.conversation_ids) and not args.dry_run:
-        print(f"note: {LOCK_MISMATCH}", file=sys.stderr)
-    elif isinstance(inner_lock_store, InMemoryLockStore) and not args.dry_run:
+    if isinstance(inner_lock_store, InMemoryLockStore) and not args.dry_run:
         print("note: in-memory lock store: this run is not locked against a running server; "
               "use a Redis lock_store or redaction.scheduler_interval_minutes", file=sys.stderr)
+    elif locks_other_ids(lock_store, guard.conversation_ids) and not args.dry_run:
+        raise CommandError(LOCK_MISMATCH)  # a shared lock store that would not keep the job and the servers apart
     job = RedactionJob(guard, transcripts, lock_store, batch_size=args.batch_size, actor=cli_actor())
     bar = tqdm(total=0, unit="conv", file=sys.stderr, disable=args.no_progress, desc="redact")
 

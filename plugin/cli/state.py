@@ -53,10 +53,13 @@ def open_state(args: argparse.Namespace, must_exist: bool = False) -> State:
 
 def master_key(state: State) -> Any:
     from plugin.storage.db import state_dir_of
+    from plugin.storage.deployment_key import check_deployment_key
     from plugin.storage.keys import MasterKeyError, key_file_path, load_master_key
 
     try:
-        return load_master_key(key_file_path(state_dir_of(state.url)))
+        key = load_master_key(key_file_path(state_dir_of(state.url)))
+        check_deployment_key(state.db, key)
+        return key
     except MasterKeyError as error:
         raise CommandError(str(error)) from None
 

@@ -25,6 +25,7 @@ from plugin.policy.settings import PrivacyConfig, load_privacy_config, resolve, 
 from plugin.storage import conversation_ids
 from plugin.storage.conversation_ids import ConversationIds
 from plugin.storage.db import StateDB, state_dir_of
+from plugin.storage.deployment_key import check_deployment_key
 from plugin.storage.keys import MasterKey, key_file_path, load_master_key, subkey
 from plugin.storage.settings_store import LiveSettings, SettingsStore
 from plugin.storage.vault import Vault, is_token
@@ -106,6 +107,7 @@ class Guard:
         try:
             db = StateDB.open(url)
             master_key = load_master_key(key_file_path(state_dir_of(url)))
+            check_deployment_key(db, master_key)
             db.conversation_ids = conversation_ids.for_mode(self.config.settings.storage.conversation_ids, master_key)
             audit = AuditLog(db, redact=self.mask_log)
             store = SettingsStore(db, audit)

@@ -20,6 +20,7 @@ CONFIG_ENV = "RASA_GUARD_CONFIG"
 STATE_URL_ENV = "RASA_GUARD_STATE_URL"
 DEFAULT_CONFIG = "privacy.yml"
 CHANNELS_KEY = "channels"
+DEPLOYMENT_GROUP = "storage"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,12 @@ def parse_privacy_config(data: Any, source: str = "(mapping)") -> PrivacyConfig:
     settings = apply_overrides(Settings(), data)
     overrides: Dict[str, Mapping[str, Any]] = {}
     for channel, override in channels.items():
+        if isinstance(override, Mapping) and DEPLOYMENT_GROUP in override:
+            raise SettingsError(
+                f"{CHANNELS_KEY}.{channel}.{DEPLOYMENT_GROUP}",
+                "deployment settings apply to every channel (one database, one way of storing conversation ids); "
+                "set them at the top level",
+            )
         try:
             apply_overrides(settings, override or {})
         except SettingsError as error:

@@ -24,10 +24,12 @@ from plugin.policy.audit import REFUSED
 from plugin.policy.content_filter import ContentPolicy, InvalidContentPolicy, check_text, check_upload, file_extension
 from plugin.policy.guard import Guard
 from plugin.policy.ip_allowlist import InvalidAllowlistEntry, IPAllowlist, client_ip
+from plugin.storage.conversation_ids import is_pseudonym
 
 logger = logging.getLogger(__name__)
 
 ATTACHMENT_KEY = "attachment"
+RESERVED_SENDER = "Sender ids of the form cid- followed by 28 letters are reserved for stored conversations; use another id."
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class AccessGate:
                  "message": "Send a valid API token as 'Authorization: Bearer <token>'."},
             )
 
+        if isinstance(payload, dict) and isinstance(payload.get("sender"), str) and is_pseudonym(payload["sender"]):
+            # Pseudonyms appear in exports, the broker and the audit trail: one must not open a stored conversation.
+            return AccessDecision(400, {"error": "reserved_sender", "message": RESERVED_SENDER})
         context: Dict[str, Any] = {"client_ip": ip, "management_allowed": management}
         refused = self._content(access.content, payload, context)
         if refused is not None:

@@ -24,6 +24,7 @@ from rasa.core.channels.callback import CallbackOutput
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.processor import MessageProcessor
+from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -105,8 +106,9 @@ class GuardedRestInput(HandsToRasa, RestInput):
         if not hasattr(request.ctx, "rasa_guard"):
             text = request.json.get("message") if isinstance(request.json, dict) else None
             sender = request.json.get("sender") if isinstance(request.json, dict) else None
+            conversation_id = DEFAULT_SENDER_ID if sender is None else str(sender)  # as Rasa's UserMessage names it
             request.ctx.rasa_guard = (
-                self.guard.protect_message(text, self.channel, conversation_id=str(sender), store_soon=True)
+                self.guard.protect_message(text, self.channel, conversation_id=conversation_id, store_soon=True)
                 if isinstance(text, str)
                 else None
             )

@@ -28,7 +28,7 @@ from plugin.policy.guard import Guard
 from plugin.policy.redaction import FinalRendering, due_row_ids, redact_event, tokens_in
 from plugin.policy.schema import RedactionSettings
 from plugin.server.lock_store import PseudonymousLockStore
-from plugin.storage.conversation_ids import ConversationIds
+from plugin.storage.conversation_ids import LEGACY_IDS_MESSAGE, ConversationIds
 from plugin.storage.transcripts import ConversationStatuses, TranscriptStore
 
 logger = logging.getLogger(__name__)
@@ -301,7 +301,10 @@ def transcripts_from_endpoints(path: str, ids: ConversationIds) -> TranscriptSto
     store = build_inner_store(store_config, None, None)
     if not isinstance(store, SQLTrackerStore):
         raise EndpointsError(f"the tracker store of {path} is not Rasa's SQLTrackerStore")
-    return TranscriptStore(store.engine, ids)
+    transcripts = TranscriptStore(store.engine, ids)
+    if transcripts.holds_unmapped_ids():
+        raise EndpointsError(LEGACY_IDS_MESSAGE)
+    return transcripts
 
 
 def lock_store_from_endpoints(path: str) -> LockStore:

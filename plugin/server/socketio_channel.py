@@ -41,6 +41,7 @@ from plugin.policy.event_masking import GUARD_METADATA_KEY
 from plugin.policy.guard import Guard, current_guard
 from plugin.server.access import ATTACHMENT_KEY, AccessDecision, AccessGate
 from plugin.server.channel import ChannelConfigError, HandsToRasa, protected_user_message
+from plugin.storage.conversation_ids import is_pseudonym
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,8 @@ class GuardedSocketIOInput(HandsToRasa, SocketIOInput):
         if client is None:
             return
         requested = data.get("session_id") if isinstance(data, dict) else None
-        session_id = requested if isinstance(requested, str) and 0 < len(requested) <= MAX_SESSION_ID else uuid.uuid4().hex
+        acceptable = isinstance(requested, str) and 0 < len(requested) <= MAX_SESSION_ID and not is_pseudonym(requested)
+        session_id = requested if acceptable else uuid.uuid4().hex  # a stored pseudonym is not a client's to claim
         if self.session_persistence:
             assert self.sio is not None
             if client.session_id is not None and client.session_id != session_id:

@@ -44,6 +44,8 @@ from plugin.policy.event_masking import (
     with_known_values,
 )
 from plugin.policy.guard import Guard, current_guard
+from plugin.storage.conversation_ids import LEGACY_IDS_MESSAGE, ConversationIds, is_pseudonym
+from plugin.storage.transcripts import TranscriptStore
 
 INNER_KEY = "store"
 STORED_MARK = "_rasa_guard_stored"  # set on event objects read from the store: already in their stored rendering
@@ -76,6 +78,7 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
         broker = MaskingEventBroker(event_broker, self.guard) if event_broker else None
         self.inner = build_inner_store(inner_config, domain, broker)
         check_reachable(self.inner)
+        check_conversation_ids(self.inner, self.guard.conversation_ids)
         super().__init__(domain, broker, **kwargs)
         self._rules_with_names: Dict[int, Tuple[EventMaskingRules, Domain, EventMaskingRules]] = {}
         self.redaction_scheduler = _redaction_scheduler(self.inner, self.guard)
@@ -240,7 +243,6 @@ def _redaction_scheduler(inner: TrackerStore, guard: Guard) -> Optional[Any]:
     if not isinstance(inner, SQLTrackerStore):
         return None
     from plugin.server.redaction import RedactionScheduler
-    from plugin.storage.transcripts import TranscriptStore
 
     return RedactionScheduler(guard, TranscriptStore(inner.engine, guard.conversation_ids))
 
@@ -272,6 +274,26 @@ def inner_endpoint(config: Any) -> Optional[EndpointConfig]:
     options: Dict[str, Any] = dict(config)
     store_type = str(options.pop("type"))
     return EndpointConfig(url=options.pop("url", None), type=store_type, **options)
+
+
+def check_conversation_ids(store: TrackerStore, ids: ConversationIds) -> None:
+    """With pseudonyms on, refuse a SQL or Redis store that holds conversations under the ids channels sent: every
+    returning customer would start afresh and deferred redaction would never find those transcripts."""
+    from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore
+
+    if not ids.pseudonymous:
+        return
+    if isinstance(store, SQLTrackerStore):
+        unmapped = TranscriptStore(store.engine, ids).holds_unmapped_ids()
+    elif isinstance(store, RedisTrackerStore):
+        prefix = store.key_prefix
+        keys = store.red.scan_iter(match=f"{prefix}*", count=1000)
+        names = (key if isinstance(key, str) else key.decode("utf-8", "replace") for key in keys)
+        unmapped = any(not is_pseudonym(name[len(prefix):]) for name in names)
+    else:
+        return
+    if unmapped:
+        raise TrackerStoreConfigError(LEGACY_IDS_MESSAGE)
 
 
 def check_reachable(store: TrackerStore) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Tab
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from plugin.storage.conversation_ids import KEPT_AS_SENT, ConversationIds
+from plugin.storage.conversation_ids import KEPT_AS_SENT, PREFIX, PSEUDONYM_LENGTH, ConversationIds
 from plugin.storage.db import StateDB, metadata
 
 _rasa_metadata = MetaData()
@@ -79,6 +79,19 @@ class TranscriptStore:
         query = select(events.c.sender_id, func.max(events.c.id)).where(events.c.timestamp < cutoff).group_by(events.c.sender_id)
         with self.engine.connect() as connection:
             return {sender: int(top) for sender, top in connection.execute(query)}
+
+    def holds_unmapped_ids(self) -> bool:
+        """True when, with pseudonyms on, some rows were stored under an id as sent (before the setting): the job and
+        the bot would look for them under the pseudonym and never find them."""
+        if not self.ids.pseudonymous:
+            return False
+        query = (
+            select(events.c.sender_id)
+            .where(or_(~events.c.sender_id.like(f"{PREFIX}%"), func.length(events.c.sender_id) != PSEUDONYM_LENGTH))
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
     def rows(self, conversation_id: str, after_id: Optional[int], limit: int) -> List[EventRow]:
         """The next ``limit`` rows of a conversation after row ``after_id``, in stored order."""

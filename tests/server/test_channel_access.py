@@ -105,3 +105,11 @@ def test_uploads_switched_off_and_blocked_links_are_refused(gate) -> None:
     links = gate({"content": {"links_allowed": False}})
     assert "Links are not allowed" in links.decide("127.0.0.1", {}, {"sender": "c1", "message": "see www.example.com"}).body[0]["text"]
     assert links.decide("127.0.0.1", {}, {"sender": "c1", "message": "my order is late"}).allowed
+
+
+def test_a_sender_id_shaped_like_a_stored_pseudonym_is_refused(gate) -> None:
+    g = gate({})
+    stored = g.guard.conversation_ids.stored("whatsapp:+31612345670")
+    refused = g.decide("127.0.0.1", {}, {"sender": stored, "message": "hi"})
+    assert refused.status == 400 and refused.body["error"] == "reserved_sender"
+    assert g.decide("127.0.0.1", {}, {"sender": "cid-not-a-pseudonym", "message": "hi"}).allowed

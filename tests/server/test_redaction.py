@@ -21,6 +21,7 @@ import yaml
 from plugin.cli import main as cli_main
 from plugin.policy.guard import Guard, set_current_guard
 from plugin.policy.settings import load_privacy_config
+from plugin.storage.conversation_ids import KEPT_AS_SENT
 from plugin.storage.vault import TOKEN_RE
 from tests import harness
 
@@ -76,19 +77,22 @@ class Bed:
         monkeypatch.setenv("RASA_GUARD_CONFIG", str(self.privacy))
         self.guard = Guard(load_privacy_config(self.privacy))
         set_current_guard(self.guard)
+        if not tracker_url.startswith("sqlite"):  # these tests' PostgreSQL database: forget earlier runs' conversations
+            from sqlalchemy import create_engine
+
+            from plugin.storage.transcripts import events
+
+            engine = create_engine(tracker_url)
+            try:
+                with engine.begin() as connection:
+                    if engine.dialect.has_table(connection, "events"):
+                        connection.execute(events.delete())
+            finally:
+                engine.dispose()
         store_config = yaml.safe_load(self.endpoints.read_text())["tracker_store"]["store"]
         self.store = MaskingTrackerStore(domain=Domain.from_yaml(DOMAIN_YAML), guard=self.guard, store=store_config)
         self.transcripts = TranscriptStore(self.store.inner.engine, self.guard.conversation_ids)
         self.prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}-"
-        if not tracker_url.startswith("sqlite"):  # these tests' PostgreSQL database: forget earlier runs' conversations
-            from sqlalchemy import or_
-
-            from plugin.storage.transcripts import events
-
-            with self.transcripts.engine.begin() as connection:
-                connection.execute(
-                    events.delete().where(or_(events.c.sender_id.like(f"{PREFIX}%"), events.c.sender_id.like("cid-%")))
-                )
 
     def conversation(self, name: str, created: Optional[float] = None) -> str:
         """A conversation with PII in a user message, an entity, a slot and a bot message; saved through the store."""
@@ -187,6 +191,7 @@ def test_before_the_trigger_stored_text_is_masked_and_an_admin_reveal_is_audited
     assert not any(value in stored for value in RAW_VALUES)
     user = next(json.loads(d) for _, d in bed.rows(sender) if json.loads(d)["event"] == "user")
     assert TOKEN_RE.fullmatch(user["metadata"]["rasa_guard"]["original"])
+    assert bed.transcripts.latest_channel(sender) == "rest"  # the channel's id finds the stored conversation
 
     add_admin(bed, "ada", "admin")
     add_admin(bed, "sam", "agent")
@@ -427,3 +432,43 @@ def test_the_resolve_action_marks_the_conversation_and_the_job_redacts_it(bed: B
     assert dispatcher.messages[0]["response"] == "utter_resolved"
     assert asyncio.run(bed.job().run()).conversations == 1
     assert not TOKEN_RE.search("".join(d for _, d in bed.rows(sender)))
+
+
+def test_the_job_refuses_transcripts_stored_under_ids_as_sent(tmp_path: Path, capsys: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # An upgraded deployment: rows written with storage.conversation_ids: as_is, the job run with pseudonyms on would
+    # look for them under pseudonyms, report them due and rewrite nothing, forever.
+    legacy = Bed(tmp_path, "time_based", f"sqlite:///{tmp_path / 'tracker.db'}", monkeypatch)
+    legacy.guard.state.db.conversation_ids = KEPT_AS_SENT
+    legacy.conversation("old", created=time.time() - 30 * 3600)
+    code = cli_main(["redact", "--endpoints", str(legacy.endpoints), "--config", str(legacy.privacy),
+                     "--state-url", legacy.state_url, "--no-progress"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "storage.conversation_ids: as_is" in err
+    assert legacy.prefix not in err  # the message never shows a conversation id
+    set_current_guard(None)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_the_cli_job_refuses_a_shared_lock_store_keyed_by_other_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, redis_server: Tuple[str, int], wrapped: bool
+) -> None:
+    # Servers lock a conversation by the channel's id through a plain Redis lock store; the job knows only the
+    # pseudonym, so its lock would not keep it apart from them: refused, unless the lock store is the pseudonymous one.
+    host, port = redis_server
+    bed = Bed(tmp_path, "upon_resolve", f"sqlite:///{tmp_path / 'tracker.db'}", monkeypatch)
+    bed.resolve(bed.conversation("c"))
+    redis_locks = {"type": "redis", "url": host, "port": port, "db": 4}
+    endpoints = yaml.safe_load(bed.endpoints.read_text())
+    endpoints["lock_store"] = (
+        {"type": "plugin.server.lock_store.PseudonymousLockStore", "store": redis_locks} if wrapped else redis_locks
+    )
+    bed.endpoints.write_text(yaml.safe_dump(endpoints))
+    code = cli_main(["redact", "--no-progress", "--endpoints", str(bed.endpoints), "--config", str(bed.privacy),
+                     "--state-url", bed.state_url])
+    out, err = capsys.readouterr()
+    if wrapped:
+        assert code == 0 and "1 conversation(s) due" in out
+    else:
+        assert code == 2 and "PseudonymousLockStore" in err
+    set_current_guard(None)

@@ -254,6 +254,14 @@ def test_with_session_persistence_the_socket_joins_and_may_only_speak_for_its_se
     assert h.sio.rooms["sid1"] == {"s-3"}  # the old room is left: no pushes of the old session
 
 
+def test_a_session_id_shaped_like_a_stored_pseudonym_is_replaced_by_a_new_one(make) -> None:
+    h = make(session_persistence=True)
+    h.connect()
+    stored = h.channel.guard.conversation_ids.stored("whatsapp:+31612345670")
+    session = h.session(session_id=stored)
+    assert session != stored and h.sio.rooms["sid1"] == {session}
+
+
 def test_without_session_persistence_the_socket_is_the_conversation(make) -> None:
     h = make()
     h.connect("sid9")

@@ -358,3 +358,28 @@ def test_as_is_keeps_conversation_ids_as_the_channel_sent_them(tmp_path: Path) -
     store = make_store(tmp_path, storage={"conversation_ids": "as_is"})
     run(store.save(conversation("c-as-is")))
     assert run(store.keys()) == ["c-as-is"] and run(store.retrieve("c-as-is")).sender_id == "c-as-is"
+
+
+def test_refuses_a_store_that_holds_conversations_under_ids_as_sent(tmp_path: Path) -> None:
+    # Stored before pseudonyms were switched on: the bot would never find them again, the redaction job neither.
+    run(make_store(tmp_path, storage={"conversation_ids": "as_is"}).save(conversation(CONTACT_IDS[0])))
+    with pytest.raises(TrackerStoreConfigError, match="storage.conversation_ids: as_is") as refused:
+        make_store(tmp_path)
+    assert "31612345670" not in str(refused.value)
+    assert run(make_store(tmp_path, storage={"conversation_ids": "as_is"}).retrieve(CONTACT_IDS[0])) is not None
+
+
+def test_refuses_a_redis_store_that_holds_conversations_under_ids_as_sent(redis_server) -> None:
+    import redis
+
+    host, port = redis_server
+    redis.Redis(host=host, port=port, db=3).flushdb()
+    options = {"type": "redis", "url": host, "port": port, "db": 3}
+    as_is = MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config({"storage": {"conversation_ids": "as_is"}})),
+                                store=options)
+    pseudonymous = MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config({})), store=options)
+    run(pseudonymous.save(conversation(CONTACT_IDS[1])))  # pseudonyms alone: accepted
+    MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config({})), store=options)
+    run(as_is.save(conversation(CONTACT_IDS[0])))
+    with pytest.raises(TrackerStoreConfigError, match="conversation_ids"):
+        MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config({})), store=options)
