@@ -29,7 +29,7 @@ from plugin.storage.conversation_ids import is_pseudonym
 logger = logging.getLogger(__name__)
 
 ATTACHMENT_KEY = "attachment"
-RESERVED_SENDER = "Sender ids of the form cid- followed by 28 letters are reserved for stored conversations; use another id."
+RESERVED_SENDER = "Sender ids of the form cid- followed by 32 letters a-p are reserved for stored conversations; use another id."
 
 
 @dataclass(frozen=True)

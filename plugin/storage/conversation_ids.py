@@ -3,7 +3,7 @@
 WhatsApp, SMS and e-mail channels use the customer's phone number or address as Rasa's conversation (sender) id, and
 Rasa keys everything by it: tracker rows, Redis keys, event-broker messages, locks. Every storage boundary of the
 plugin passes the id through ``ConversationIds.stored`` so that only ``cid-`` plus a keyed BLAKE2b digest is kept,
-written in lower-case letters only: like the engine's tags, a pseudonym has no digits for a numeric rule to mask, so
+spelt with the letters a-p instead of hex digits: like the engine's tags, a pseudonym has no digits for a numeric rule to mask, so
 log lines show it whole and operators can search for it.
 The digest is deterministic per master key, so every process of a deployment finds the same conversation, and there
 is no reverse map: the live tracker keeps the real id for replies, stored listings show pseudonyms, and a tool given
@@ -13,6 +13,7 @@ from storage (the redaction job, ``keys()``) maps to itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -22,10 +23,10 @@ from plugin.storage.keys import MasterKey, subkey
 
 PREFIX = "cid-"
 _DIGEST_BYTES = 16
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-_LETTER_COUNT = 28  # 26 ** 28 > 2 ** 128: every digest has its own spelling
-_PSEUDONYM = re.compile(PREFIX + "[a-z]{%d}" % _LETTER_COUNT)
-PSEUDONYM_LENGTH = len(PREFIX) + _LETTER_COUNT
+_HEX_AS_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")  # hex spelt with the letters a-p
+_PSEUDONYM = re.compile(PREFIX + "[a-p]{%d}" % (2 * _DIGEST_BYTES))
+PSEUDONYM_LENGTH = len(PREFIX) + 2 * _DIGEST_BYTES
+_CACHED_IDS = 16384  # a message maps its conversation's id a dozen times (locks, tracker, vault)
 
 PSEUDONYM = "pseudonym"
 AS_IS = "as_is"
@@ -53,10 +54,7 @@ class ConversationIds:
         return bool(self.key)
 
     def stored(self, conversation_id: str) -> str:
-        if not self.key or is_pseudonym(conversation_id):
-            return conversation_id
-        digest = hashlib.blake2b(conversation_id.encode("utf-8", "surrogatepass"), key=self.key, digest_size=_DIGEST_BYTES)
-        return PREFIX + _in_letters(int.from_bytes(digest.digest(), "big"))
+        return _pseudonym(self.key, conversation_id) if self.key else conversation_id
 
     def stored_optional(self, conversation_id: Optional[str]) -> Optional[str]:
         return None if conversation_id is None else self.stored(conversation_id)
@@ -65,12 +63,13 @@ class ConversationIds:
 KEPT_AS_SENT = ConversationIds()
 
 
-def _in_letters(number: int) -> str:
-    letters = []
-    for _ in range(_LETTER_COUNT):
-        number, index = divmod(number, len(_LETTERS))
-        letters.append(_LETTERS[index])
-    return "".join(letters)
+@functools.lru_cache(maxsize=_CACHED_IDS)
+def _pseudonym(key: bytes, conversation_id: str) -> str:
+    """Cached in process memory only, where Rasa holds the live ids anyway."""
+    if is_pseudonym(conversation_id):
+        return conversation_id
+    digest = hashlib.blake2b(conversation_id.encode("utf-8", "surrogatepass"), key=key, digest_size=_DIGEST_BYTES)
+    return PREFIX + digest.hexdigest().translate(_HEX_AS_LETTERS)
 
 
 def for_mode(mode: str, master_key: MasterKey) -> ConversationIds:
