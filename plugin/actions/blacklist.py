@@ -29,7 +29,8 @@ _BLOCK_TURN_ACTIONS = frozenset({"action_listen", "action_session_start", "actio
 
 def find_block(tracker: Tracker, channel: Optional[str], settings: Settings, verified: Mapping[str, Any]) -> Optional[Block]:
     """The entry that blocks this conversation's sender, or None (the same decision ``GuardTurnPolicy`` makes)."""
-    return find_sender_block(settings.blacklist, channel, tracker.sender_id, verified)
+    stored_id = current_guard().conversation_ids.stored(tracker.sender_id)
+    return find_sender_block(settings.blacklist, channel, tracker.sender_id, verified, stored_id)
 
 
 def already_refused(events: Sequence[Mapping[str, Any]]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 import phonenumbers
@@ -98,6 +98,7 @@ class SenderIdentity:
     sender_id: str = field(repr=False)
     phone_e164: Optional[str] = field(default=None, repr=False)
     email: Optional[str] = field(default=None, repr=False)
+    stored_id: Optional[str] = None  # the conversation's pseudonym, as exports and the audit trail show it
 
     def __repr__(self) -> str:
         return f"SenderIdentity(channel={self.channel!r}, sender={mask_identity(self)!r})"
@@ -275,6 +276,8 @@ class Blacklist:
     def match(self, identity: SenderIdentity) -> Optional[BlacklistEntry]:
         """The most specific entry that blocks this sender (sender id, phone, e-mail, domain, country code), or None."""
         found = self._index.get(("sender_id", identity.sender_id))
+        if found is None and identity.stored_id:
+            found = self._index.get(("sender_id", identity.stored_id))
         if found is None and identity.phone_e164:
             found = self._index.get(("phone", identity.phone_e164))
         if found is None and identity.email:
@@ -380,9 +383,16 @@ def blacklist_of(settings: object) -> Blacklist:
     return found
 
 
-def find_block(settings: object, channel: Optional[str], sender_id: str, verified: Mapping[str, Any]) -> Optional[Block]:
+def find_block(
+    settings: object,
+    channel: Optional[str],
+    sender_id: str,
+    verified: Mapping[str, Any],
+    stored_id: Optional[str] = None,
+) -> Optional[Block]:
     """The entry of ``settings`` (a ``BlacklistSettings``) that blocks this sender, or None. ``verified`` is the
-    guarded channel's metadata (a phone or e-mail it proved). An unreadable stored list blocks nobody but is logged."""
+    guarded channel's metadata (a phone or e-mail it proved); a ``sender_ids`` entry may name the conversation's
+    stored pseudonym ``stored_id`` too. An unreadable stored list blocks nobody but is logged."""
     try:
         blacklist = blacklist_of(settings)
     except InvalidBlacklistEntry as error:
@@ -397,5 +407,5 @@ def find_block(settings: object, channel: Optional[str], sender_id: str, verifie
         phone=verified.get("verified_phone") or None,
         email=verified.get("verified_email") or None,
     )
-    entry = blacklist.match(identity)
+    entry = blacklist.match(replace(identity, stored_id=stored_id) if stored_id else identity)
     return Block(entry, identity) if entry is not None else None

@@ -79,13 +79,14 @@ def guard_turn_reason(
     latest: UserUttered,
     settings_now: Callable[[Optional[str]], Settings],
     seal_key: bytes = b"",
+    stored_id: Callable[[str], str] = str,
 ) -> Optional[str]:
     """Why ``action_guard_turn`` must run for ``latest`` ("blocked", "idle_expired"), or None. The channel's metadata
     counts only under a valid seal (``metadata_seal``): a client's own ``rasa_guard`` entry cannot pick the scope."""
     verified = verified_entry(latest.metadata, seal_key) or {}
     channel = verified.get("channel") or latest.input_channel or tracker.get_latest_input_channel()
     settings = settings_now(channel)
-    if find_block(settings.blacklist, channel, tracker.sender_id, verified) is not None:
+    if find_block(settings.blacklist, channel, tracker.sender_id, verified, stored_id(tracker.sender_id)) is not None:
         return "blocked"
     previous = previous_customer_message_at(tracker, latest)
     try:
@@ -118,7 +119,9 @@ class TurnCheck:
         if key not in self._decided:
             try:
                 guard = current_guard()
-                self._decided[key] = guard_turn_reason(tracker, latest, guard.settings_now, guard.metadata_seal_key())
+                self._decided[key] = guard_turn_reason(
+                    tracker, latest, guard.settings_now, guard.metadata_seal_key(), guard.conversation_ids.stored
+                )
             except Exception as error:  # noqa: BLE001 - fail closed: the action decides again, on its own view
                 logger.error("rasa-guard: per-turn check failed (%s); running the guard action", type(error).__name__)
                 self._decided[key] = "check_failed"

@@ -10,6 +10,7 @@ from plugin.policy.blacklist import (
     BlacklistEntry,
     InvalidBlacklistEntry,
     SenderIdentity,
+    find_block,
     identity_from_sender,
     mask_identity,
     mask_phone,
@@ -164,6 +165,14 @@ def test_sender_ids_match_exactly() -> None:
     assert blacklist.match(identity_from_sender("telegram", "Tg-12345", "NL")) == BlacklistEntry("sender_id", "Tg-12345")
     assert blacklist.match(identity_from_sender("telegram", "tg-12345", "NL")) is None
     assert blacklist.match(identity_from_sender("telegram", "Tg-123456", "NL")) is None
+
+
+def test_a_sender_id_entry_may_name_the_stored_pseudonym_an_export_or_the_audit_trail_shows() -> None:
+    pseudonym = "cid-" + "abcdefghijklmnop" * 2
+    settings = BlacklistSettings(sender_ids=(pseudonym,), default_region="NL")
+    assert find_block(settings, "whatsapp", "whatsapp:+31612345670", {}, stored_id=pseudonym) is not None
+    assert find_block(settings, "whatsapp", "whatsapp:+31612345670", {}, stored_id="cid-" + "a" * 32) is None
+    assert find_block(settings, "whatsapp", "whatsapp:+31612345670", {}) is None
 
 
 def test_the_most_specific_entry_is_reported() -> None:

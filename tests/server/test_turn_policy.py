@@ -64,6 +64,17 @@ def test_a_blacklisted_sender_is_caught_by_id_and_by_verified_phone() -> None:
     assert reason(tracker(customer("hi", time.time(), verified_phone="+31612345678"), sender="web-2")) is None
 
 
+def test_a_conversation_blocked_by_its_stored_pseudonym_is_caught() -> None:
+    pseudonym = "cid-" + "p" * 32  # what the audit trail or an export shows of a WhatsApp conversation
+    blocked = resolve(parse_privacy_config({"blacklist": {"sender_ids": [pseudonym]}}))
+    t = tracker(customer("hi", time.time(), channel="whatsapp"), sender="whatsapp:+31612345670")
+    latest = latest_customer_message(t)
+    assert latest is not None
+    ids = {"whatsapp:+31612345670": pseudonym}
+    assert guard_turn_reason(t, latest, lambda channel: blocked, KEY, lambda sender: ids.get(sender, sender)) == "blocked"
+    assert guard_turn_reason(t, latest, lambda channel: blocked, KEY) is None
+
+
 def test_a_client_forged_entry_cannot_pick_a_laxer_scope() -> None:
     # through a stock channel a client may write {"rasa_guard": {"channel": "vip"}}; unsealed, it is ignored
     lax = resolve(parse_privacy_config({}))
