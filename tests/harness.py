@@ -93,10 +93,27 @@ def trained_model(log_dir: Path) -> Path:
     return model
 
 
+# Ports for servers the tests start later: below the kernel's ephemeral range (32768-60999 on Linux), so no port the
+# kernel hands out in the meantime (a client connection, a server bound to port 0) can take one before its server
+# binds it, and never the same one twice in a process.
+_PORT_RANGE = (20000, 32000)
+_issued_ports: set = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    import random
+
+    while True:
+        port = random.randint(*_PORT_RANGE)
+        if port in _issued_ports:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _issued_ports.add(port)
+        return port
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -315,7 +332,7 @@ class RecordingProxy:
             def log_message(self, *args: object) -> None:
                 return None
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

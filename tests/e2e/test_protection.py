@@ -46,7 +46,7 @@ class CallbackRecorder:
             def log_message(self, *args: object) -> None:
                 return None
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
