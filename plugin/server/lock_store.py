@@ -25,6 +25,7 @@ from plugin.policy.guard import current_guard
 from plugin.server.tracker_store import INNER_KEY, inner_endpoint
 from plugin.storage.conversation_ids import ConversationIds
 
+
 class LockStoreConfigError(ValueError):
     """The ``store:`` section under the pseudonymous lock store is not a mapping with a known ``type``."""
 
