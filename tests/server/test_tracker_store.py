@@ -383,3 +383,24 @@ def test_refuses_a_redis_store_that_holds_conversations_under_ids_as_sent(redis_
     run(as_is.save(conversation(CONTACT_IDS[0])))
     with pytest.raises(TrackerStoreConfigError, match="conversation_ids"):
         MaskingTrackerStore(domain=DOMAIN, guard=Guard(parse_privacy_config({})), store=options)
+
+
+def test_a_sqlite_file_store_keeps_its_connections_open_and_sees_other_writers(tmp_path: Path) -> None:
+    """Rasa's SQL store (SQLAlchemy 1.4) opens a new SQLite connection for every read and save; the wrapper pools
+    them. Pooled connections hold no lock between uses: a write by another process (the redaction job, an export)
+    is seen by the next read, and the other writer is not blocked."""
+    from sqlalchemy import event
+
+    store = make_store(tmp_path)
+    opened = []
+    event.listen(store.inner.engine, "connect", lambda *_: opened.append(1))
+    for turn in range(5):
+        run(store.save(conversation(f"c{turn}")))
+        assert run(store.retrieve(f"c{turn}")) is not None
+    assert len(opened) <= 1
+    other = sqlite3.connect(tmp_path / "tracker.db", timeout=0.5)  # fails with "database is locked" if a lock is held
+    stored_id = store.guard.conversation_ids.stored("c0")
+    other.execute("update events set data = replace(data, '**** **** **** 1111', '#rewritten#') where sender_id = ?",
+                  (stored_id,))
+    other.commit()
+    assert run(store.retrieve("c0")).latest_message.text == "my card is #rewritten#"
