@@ -99,6 +99,9 @@ def main(argv: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=600, help="measured messages per agent (default 600)")
     parser.add_argument("--warmup", type=int, default=40, help="unmeasured messages per agent first (default 40)")
+    parser.add_argument("--plain-pooled", action="store_true",
+                        help="give the plain bot's SQLite store the pooled connections MaskingTrackerStore gives its inner "
+                             "store, so the figures show the plugin's masking machinery alone")
     args = parser.parse_args(argv)
 
     workdir, guarded_model, unguarded_model = prepare_models("rasa-latency-")
@@ -136,6 +139,10 @@ def main(argv: Any = None) -> int:
 
         loop = asyncio.new_event_loop()
         plain_agent = loop.run_until_complete(load_agent(model_path=str(unguarded_model), endpoints=endpoints(False, "plain")))
+        if args.plain_pooled:
+            from plugin.server.tracker_store import with_pooled_sqlite
+
+            with_pooled_sqlite(getattr(plain_agent.tracker_store, "_tracker_store", plain_agent.tracker_store))
         guarded_agent = loop.run_until_complete(load_agent(model_path=str(guarded_model), endpoints=endpoints(True, "guarded")))
         messages = [s.text for s in corpus.generate_chat_messages(seed=11, n=args.messages + args.warmup)]
         timings: Dict[str, List[float]] = {"plain": [], "guarded": []}
@@ -176,7 +183,8 @@ def main(argv: Any = None) -> int:
         actions.stop()
 
     same = [i for i, path in enumerate(paths["plain"]) if path == paths["guarded"][i]]
-    print(f"\nReference bot, in-process, {args.messages} messages each (after {args.warmup} warm-up), same action server")
+    pooled = ", plain bot's SQLite connections pooled too" if args.plain_pooled else ""
+    print(f"\nReference bot, in-process, {args.messages} messages each (after {args.warmup} warm-up), same action server{pooled}")
     report("all messages", timings["plain"], timings["guarded"])
     report(f"same path ({len(same)} of {args.messages} messages)",
            [timings["plain"][i] for i in same], [timings["guarded"][i] for i in same])

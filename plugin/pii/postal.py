@@ -52,9 +52,9 @@ def find_postal_codes(scan: Scan) -> Iterator[Span]:
         if scan.max_run >= 5:
             for match in finditer(_DE, scan, scan.digit_start(0)):
                 start, end = match.start(), match.end()
-                if has_word_near(_DE_CONTEXT, scan, start, end, 40, 0) and _DE_CITY_AFTER.match(text, end):
-                    yield make_span(start, end, "postal_code", {"country": "DE"})
-                elif has_word_near(_DE_CONTEXT, scan, start, end, 20, 0):
+                # An address word up to 40 characters before, with a city name after; else up to 20 before.
+                reach = 40 if _DE_CITY_AFTER.match(text, end) else 20
+                if has_word_near(_DE_CONTEXT, scan, start, end, reach, 0):
                     yield make_span(start, end, "postal_code", {"country": "DE"})
     if letters_follow:
         for match in finditer(_GB, scan, scan.digit_start(4)):  # "GIR 0AA"
