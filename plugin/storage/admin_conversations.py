@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from plugin.storage.change_signal import ChangeSignal, SignalledRead
 from plugin.storage.db import StateDB, metadata
 
 # After an OTP request expires its code is refused, but numbers are still masked as codes this long: an authenticator
 # code stays valid for a while, and a code typed late must not be stored as typed.
 CODE_MASKING_GRACE_SECONDS = 600
+CODE_REQUESTS_SIGNAL_SUFFIX = ".code-requests"  # beside a SQLite state database: replaced after every request change
 
 admin_code_requests = Table(
     "rg_admin_code_requests",
@@ -70,6 +72,9 @@ class AdminConversations:
         self._db = db
         self._clock = clock
         db.ensure_tables(admin_code_requests, admin_pending_changes)
+        # Whether a code is awaited is asked for every customer message that holds a 4-8 digit number.
+        self._code_signal = ChangeSignal(db, CODE_REQUESTS_SIGNAL_SUFFIX)
+        self._code_requests = SignalledRead(self._code_signal, self._read_code_requests)
 
     # -- OTP code requests -------------------------------------------------------------------------------------------
 
@@ -93,14 +98,22 @@ class AdminConversations:
 
     def masks_codes(self, conversation_id: str) -> bool:
         """Whether this conversation's 4-8 digit numbers are masked as OTPs: while a code is awaited, and for
-        ``CODE_MASKING_GRACE_SECONDS`` after the request expired, until a code is received."""
+        ``CODE_MASKING_GRACE_SECONDS`` after the request expired, until a code is received. On SQLite all pending
+        requests (a handful: staff logging in) are read again only after a change is signalled (``change_signal``)."""
+        stored = self._stored(conversation_id)
+        if self._code_signal.path is not None:
+            expires_at = self._code_requests.get().get(stored)
+        else:
+            with self._db.read() as connection:
+                expires_at = connection.execute(
+                    select(admin_code_requests.c.expires_at).where(admin_code_requests.c.conversation_id == stored)
+                ).scalar()
+        return expires_at is not None and int(self._clock()) < expires_at + CODE_MASKING_GRACE_SECONDS
+
+    def _read_code_requests(self) -> Dict[str, int]:
         with self._db.read() as connection:
-            row = connection.execute(
-                select(admin_code_requests.c.expires_at).where(
-                    admin_code_requests.c.conversation_id == self._stored(conversation_id)
-                )
-            ).first()
-        return row is not None and int(self._clock()) < row.expires_at + CODE_MASKING_GRACE_SECONDS
+            rows = connection.execute(select(admin_code_requests.c.conversation_id, admin_code_requests.c.expires_at))
+            return {row.conversation_id: row.expires_at for row in rows}
 
     def code_received(self, conversation_id: str) -> None:
         """Stop treating numbers as OTPs (verified, locked out, expired or logged out)."""
@@ -147,7 +160,13 @@ class AdminConversations:
             with self._db.write() as connection:
                 connection.execute(delete(table).where(table.c.conversation_id == conversation_id))
                 connection.execute(insert(table).values(conversation_id=conversation_id, **values))
+        self._signal_if_codes(table)
 
     def _delete(self, table: Table, conversation_id: str) -> None:
         with self._db.write() as connection:
             connection.execute(delete(table).where(table.c.conversation_id == self._stored(conversation_id)))
+        self._signal_if_codes(table)
+
+    def _signal_if_codes(self, table: Table) -> None:
+        if table is admin_code_requests:
+            self._code_signal.signal()

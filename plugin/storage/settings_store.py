@@ -4,19 +4,17 @@ Resolution order stays the one of ``plugin.policy.settings.resolve``: defaults <
 per-channel overrides. Each stored change is one dotted key in one scope ("" = global, else a channel name). A one-row
 version counter goes up on every write, so a process polls ``version()`` (one cheap query) and only re-reads the
 changes when it moved. Changes are validated by resolving every scope with the change applied before anything is written.
-On a SQLite state database a signal file beside it is replaced after every change, so ``version()`` is one ``stat``
-while nothing changed: settings "as of this instant" cost no query on every message.
+On a SQLite state database a change signal (``change_signal``) makes ``version()`` one ``stat`` while nothing changed:
+settings "as of this instant" cost no query on every message.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from sqlalchemy import Column, Integer, String, Table, Text, delete, insert, select, update
@@ -27,13 +25,13 @@ from plugin.policy.audit import OK, AuditEntry, AuditLog
 from plugin.policy.schema import EDITABLE_GROUPS, Settings
 from plugin.policy.settings import PrivacyConfig, resolve
 from plugin.policy.validation import SettingsError, get_value, to_mapping
-from plugin.storage.db import StateDB, metadata, sqlite_path
+from plugin.storage.change_signal import ChangeSignal, SignalledRead
+from plugin.storage.db import StateDB, metadata
 
 logger = logging.getLogger(__name__)
 
 GLOBAL = ""
 SIGNAL_SUFFIX = ".settings-version"  # beside a SQLite state database: replaced after every settings change
-SIGNAL_REVALIDATE_SECONDS = 2.0
 MAX_SCOPE_CHARS = 100
 CHANGE_ACTION = "settings.change"
 RESET_ACTION = "settings.reset"
@@ -116,9 +114,8 @@ class SettingsStore:
     def __init__(self, db: StateDB, audit: AuditLog) -> None:
         self._db = db
         self._audit = audit
-        path = sqlite_path(db.engine.url.render_as_string(hide_password=False))
-        self._signal: Optional[Path] = path.with_name(path.name + SIGNAL_SUFFIX) if path is not None else None
-        self._seen: Optional[Tuple[Optional[Tuple[int, int]], int, float]] = None  # (signal mark, version, read at)
+        self._signal = ChangeSignal(db, SIGNAL_SUFFIX)
+        self._version = SignalledRead(self._signal, self._read_version)
         db.ensure_tables(settings_changes, settings_version)
         try:
             with db.write() as connection:
@@ -128,33 +125,13 @@ class SettingsStore:
             pass  # another process created it first
 
     def version(self) -> int:
-        """The current settings version. With a signal file the last version read stands while the file is unchanged
-        (re-read at least every ``SIGNAL_REVALIDATE_SECONDS``, should a writer die between its commit and the signal);
-        otherwise one indexed single-row read."""
-        if self._signal is None:
-            return self._read_version()
-        mark = _file_mark(self._signal)  # before the read: a change committed after it moves the mark
-        cached = self._seen
-        if cached is not None and cached[0] == mark and time.monotonic() - cached[2] < SIGNAL_REVALIDATE_SECONDS:
-            return cached[1]
-        version = self._read_version()
-        self._seen = (mark, version, time.monotonic())
-        return version
+        """The current settings version: one indexed single-row read, or on SQLite one ``stat`` of the change signal
+        while nothing changed (``change_signal``)."""
+        return self._version.get()
 
     def _read_version(self) -> int:
         with self._db.read() as connection:
             return int(connection.execute(select(settings_version.c.version).where(settings_version.c.id == 1)).scalar_one())
-
-    def _signal_change(self, version: int) -> None:
-        """Replace the signal file (a new inode each time, so readers see the change even within one mtime tick)."""
-        if self._signal is None:
-            return
-        temporary = self._signal.with_name(f"{self._signal.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_text(str(version))
-            os.replace(temporary, self._signal)
-        except OSError as error:  # readers fall back to re-reading the version within SIGNAL_REVALIDATE_SECONDS
-            logger.error("rasa-guard: settings change signal not written (%s)", type(error).__name__)
 
     def snapshot(self) -> RuntimeSettings:
         """All stored changes and the version they belong to, read consistently."""
@@ -248,7 +225,7 @@ class SettingsStore:
                     )
                 )
             connection.execute(update(settings_version).where(settings_version.c.id == 1).values(version=new_version))
-        self._signal_change(new_version)
+        self._signal.signal()
         # Audited after the commit: the audit log takes its own write lock (a crash in between loses only the entry).
         self._audit.append(
             RESET_ACTION if change.reset else CHANGE_ACTION,
@@ -392,14 +369,6 @@ class LiveSettings:
                 logger.error("runtime settings version %s refused (%s); keeping version %s", runtime.version, error.key, self._runtime.version)
                 return
             self._runtime, self._resolved = runtime, fresh
-
-
-def _file_mark(path: Path) -> Optional[Tuple[int, int]]:
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return status.st_ino, status.st_mtime_ns
 
 
 def shown_value(key: str, value: Any, region: str) -> str:

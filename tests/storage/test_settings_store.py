@@ -70,7 +70,7 @@ def test_on_sqlite_the_version_costs_no_query_until_a_change_is_signalled(
         pytest.skip("the change signal is a file beside a SQLite state database")
     from sqlalchemy import event, update
 
-    from plugin.storage import settings_store
+    from plugin.storage import change_signal, settings_store
 
     other = StateDB.open(state_url)
     queries = []
@@ -86,7 +86,7 @@ def test_on_sqlite_the_version_costs_no_query_until_a_change_is_signalled(
         with other.write() as connection:
             connection.execute(update(settings_store.settings_version).values(version=start + 5))
         assert second.version() == start + 1
-        monkeypatch.setattr(settings_store, "SIGNAL_REVALIDATE_SECONDS", 0.0)
+        monkeypatch.setattr(change_signal, "REVALIDATE_SECONDS", 0.0)
         assert second.version() == start + 5
     finally:
         other.close()
