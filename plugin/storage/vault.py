@@ -23,6 +23,7 @@ import string
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from cryptography.exceptions import InvalidTag
@@ -124,6 +125,16 @@ def is_token(candidate: str) -> bool:
     return TOKEN_RE.fullmatch(candidate) is not None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One message's values to store: (token, original, pii_type) each, and what their records share."""
+
+    values: Tuple[Tuple[str, str, str], ...] = field(repr=False)
+    conversation_id: Optional[str]
+    created_at: int
+    expires_at: int
+
+
 def _data_aad(token: str, pii_type: str, conversation_id: Optional[str], expires_at: int) -> bytes:
     return json.dumps(["rasa-guard/vault/v1", token, pii_type, conversation_id, expires_at]).encode("utf-8")
 
@@ -158,24 +169,24 @@ class Vault:
     ) -> List[str]:
         """``store`` for every ``(value, pii_type)`` of one message, in one transaction (one disk sync, not one each);
         all or nothing. Returns the tokens in order."""
-        records, keys = self._sealed(values, conversation_id, ttl_seconds)
-        self._insert(records, keys)
-        return [record["token"] for record in records]
+        plan = self._planned(values, conversation_id, ttl_seconds)
+        self._insert(*self._sealed(plan))
+        return [token for token, _value, _pii_type in plan.values]
 
     def store_many_soon(
         self, values: Sequence[Tuple[str, str]], *, conversation_id: Optional[str] = None, ttl_seconds: int
     ) -> List[str]:
         """``store_many`` whose transaction (and its disk sync) runs on the vault's writer thread while the caller goes
-        on: the values are encrypted and the tokens returned at once. Nothing may read or report a token before
+        on, encryption included: the tokens are returned at once. Nothing may read or report a token before
         ``wait_stored`` (or ``wait_all_stored``) says it is stored. Input errors are raised here, as by ``store_many``."""
-        records, keys = self._sealed(values, conversation_id, ttl_seconds)
-        tokens = [record["token"] for record in records]
+        plan = self._planned(values, conversation_id, ttl_seconds)
+        tokens = [token for token, _value, _pii_type in plan.values]
         if not tokens:
             return tokens
         with self._pending_lock:
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rasa-guard-vault")
-            write = self._writer.submit(self._insert, records, keys)
+            write = self._writer.submit(lambda: self._insert(*self._sealed(plan)))
             for token in tokens:
                 self._pending[token] = write
         write.add_done_callback(lambda done: self._settle(tokens, done))
@@ -210,33 +221,36 @@ class Vault:
                     self._failed.clear()
                 self._failed.update(tokens)
 
-    def _sealed(
-        self, values: Sequence[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int
-    ) -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:
-        """The record and key rows of ``values``: each encrypted under a fresh data key, wrapped by the master key."""
+    def _planned(self, values: Sequence[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int) -> "_Plan":
+        """Checked input, a new token per value and the records' times: what the caller needs at once."""
         if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > 255):
             raise VaultInputError("conversation_id must be a string of at most 255 characters, or None")
-        conversation_id = self._db.conversation_ids.stored_optional(conversation_id)
         if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
             raise VaultInputError("ttl_seconds must be a positive whole number of seconds")
-        created_at = int(self._clock())
-        expires_at = created_at + ttl_seconds
-        records, keys = [], []
+        planned = []
         for value, pii_type in values:
             if not isinstance(value, str):
                 raise VaultInputError("the vault stores text; convert the value to str first")
             if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
                 raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
-            token = new_token()
+            planned.append((new_token(), value, pii_type))
+        created_at = int(self._clock())
+        return _Plan(tuple(planned), self._db.conversation_ids.stored_optional(conversation_id), created_at,
+                     created_at + ttl_seconds)
+
+    def _sealed(self, plan: "_Plan") -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:
+        """The record and key rows of a plan: each value encrypted under a fresh data key, wrapped by the master key."""
+        records, keys = [], []
+        for token, value, pii_type in plan.values:
             # One read of the random source for the data key and both nonces (each read is a system call).
             fresh = os.urandom(_DATA_KEY_BYTES + 2 * _NONCE_BYTES)
             data_key, nonce, wrap_nonce = fresh[:_DATA_KEY_BYTES], fresh[_DATA_KEY_BYTES:-_NONCE_BYTES], fresh[-_NONCE_BYTES:]
             ciphertext = AESGCM(data_key).encrypt(
-                nonce, value.encode("utf-8"), _data_aad(token, pii_type, conversation_id, expires_at)
+                nonce, value.encode("utf-8"), _data_aad(token, pii_type, plan.conversation_id, plan.expires_at)
             )
             wrapped = wrap_nonce + self._master_cipher.encrypt(wrap_nonce, data_key, _key_aad(token, self._master.key_id))
-            records.append(dict(token=token, conversation_id=conversation_id, pii_type=pii_type, created_at=created_at,
-                                expires_at=expires_at, nonce=nonce, ciphertext=ciphertext))
+            records.append(dict(token=token, conversation_id=plan.conversation_id, pii_type=pii_type,
+                                created_at=plan.created_at, expires_at=plan.expires_at, nonce=nonce, ciphertext=ciphertext))
             keys.append(dict(token=token, key_id=self._master.key_id, wrapped_key=wrapped))
         return records, keys
 
