@@ -9,6 +9,7 @@ least one type's lengths and pattern. ``tests/pii/test_phone_validity.py`` compa
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Dict, Optional, Tuple
 
@@ -97,8 +98,10 @@ def valid_international(country_code: int, national: str) -> bool:
 
 
 def ascii_digits(digits: str) -> str:
-    """Other scripts' digits ("٣") as ASCII, as the library reads them (it stores the number as an int)."""
-    return "".join(str(int(char)) for char in digits)
+    """Other scripts' digits ("٣") as ASCII, as the library reads them (it stores the number as an int); "" when a
+    character is no decimal digit to Python (``regex`` knows digits of newer Unicode versions than ``unicodedata``)."""
+    values = [unicodedata.decimal(char, None) for char in digits]
+    return "" if None in values else "".join(map(str, values))
 
 
 def library_number(country_code: int, national: str) -> PhoneNumber:

@@ -127,9 +127,9 @@ def is_token(candidate: str) -> bool:
 
 @dataclass(frozen=True)
 class _Plan:
-    """One message's values to store: (token, original, pii_type) each, and what their records share."""
+    """One message's values to store: (token, original as UTF-8, pii_type) each, and what their records share."""
 
-    values: Tuple[Tuple[str, str, str], ...] = field(repr=False)
+    values: Tuple[Tuple[str, bytes, str], ...] = field(repr=False)
     conversation_id: Optional[str]
     created_at: int
     expires_at: int
@@ -233,7 +233,7 @@ class Vault:
                 raise VaultInputError("the vault stores text; convert the value to str first")
             if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
                 raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
-            planned.append((new_token(), value, pii_type))
+            planned.append((new_token(), value.encode("utf-8"), pii_type))  # text that cannot be stored fails here
         created_at = int(self._clock())
         return _Plan(tuple(planned), self._db.conversation_ids.stored_optional(conversation_id), created_at,
                      created_at + ttl_seconds)
@@ -246,7 +246,7 @@ class Vault:
             fresh = os.urandom(_DATA_KEY_BYTES + 2 * _NONCE_BYTES)
             data_key, nonce, wrap_nonce = fresh[:_DATA_KEY_BYTES], fresh[_DATA_KEY_BYTES:-_NONCE_BYTES], fresh[-_NONCE_BYTES:]
             ciphertext = AESGCM(data_key).encrypt(
-                nonce, value.encode("utf-8"), _data_aad(token, pii_type, plan.conversation_id, plan.expires_at)
+                nonce, value, _data_aad(token, pii_type, plan.conversation_id, plan.expires_at)
             )
             wrapped = wrap_nonce + self._master_cipher.encrypt(wrap_nonce, data_key, _key_aad(token, self._master.key_id))
             records.append(dict(token=token, conversation_id=plan.conversation_id, pii_type=pii_type,

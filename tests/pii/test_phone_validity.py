@@ -89,3 +89,25 @@ def test_other_scripts_digits_read_as_the_library_reads_them() -> None:
     arabic_indic = "612345678".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert valid_for_region(arabic_indic, "NL")
     assert valid_international(31, arabic_indic)
+
+
+def test_digits_python_does_not_know_make_no_phone_and_no_failure() -> None:
+    """``regex`` matches digits of newer Unicode versions than Python's ``unicodedata`` (U+11F51, Kawi one): such a
+    number is no phone, and the scan goes on instead of failing (which would redact the whole message)."""
+    from plugin.pii import EngineConfig, build_engine
+
+    digits = "61234567\U00011F51"
+    assert not valid_for_region(digits, "NL") and not valid_international(31, digits)
+    result = build_engine(EngineConfig()).mask(f"bel me op 06 1234 567\U00011F51 graag", "storage")
+    assert not result.timed_out
+
+
+def test_numbers_of_international_services_are_phones() -> None:
+    """+800 freephone, +870 Inmarsat, +881 satellite phones have no country but are valid numbers: masked as phones
+    (the engine dropped them before it asked these tables)."""
+    from plugin.pii import EngineConfig, build_engine
+
+    engine = build_engine(EngineConfig())
+    for text, value in (("my satellite phone is +881 612345678", "+881 612345678"), ("call +800 12345678", "+800 12345678")):
+        spans = engine.detect(text)
+        assert [(span.type, text[span.start : span.end]) for span in spans] == [("phone", value)]

@@ -352,6 +352,8 @@ def test_values_stored_soon_are_readable_once_waited_for_and_a_failed_write_is_r
     assert [reveal(vault, token) for token in tokens] == [CARD, PHONE]
     with pytest.raises(VaultInputError):  # input errors are the caller's, at once, as with store_many
         vault.store_many_soon([(CARD, "credit card!")], ttl_seconds=DAY)
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate (JSON "\ud800") cannot be stored: also at once
+        vault.store_many_soon([(CARD + "\ud800", "credit_card")], ttl_seconds=DAY)
 
     def unavailable():
         raise sqlite3.OperationalError("disk I/O error")
