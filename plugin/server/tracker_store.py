@@ -276,8 +276,8 @@ def with_pooled_sqlite(store: TrackerStore) -> TrackerStore:
     from sqlalchemy.orm import sessionmaker
     from sqlalchemy.pool import NullPool, QueuePool
 
-    if not isinstance(store, SQLTrackerStore) or store.engine.dialect.name != "sqlite":
-        return store
+    if type(store) is not SQLTrackerStore or store.engine.dialect.name != "sqlite":
+        return store  # a subclass may have set up its engine its own way: keep it
     if not isinstance(store.engine.pool, NullPool):
         return store  # an in-memory database: one connection is the database
     pooled = create_engine(

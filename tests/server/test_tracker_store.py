@@ -404,3 +404,16 @@ def test_a_sqlite_file_store_keeps_its_connections_open_and_sees_other_writers(t
                   (stored_id,))
     other.commit()
     assert run(store.retrieve("c0")).latest_message.text == "my card is #rewritten#"
+
+
+def test_a_subclass_of_rasas_sql_store_keeps_the_engine_it_built(tmp_path: Path) -> None:
+    from plugin.server.tracker_store import with_pooled_sqlite
+
+    class OwnEngineStore(SQLTrackerStore):
+        pass
+
+    store = OwnEngineStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "own.db"))
+    engine = store.engine
+    assert with_pooled_sqlite(store).engine is engine
+    plain = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "plain.db"))
+    assert with_pooled_sqlite(plain).engine.pool.size() == 4
