@@ -24,32 +24,38 @@ NUMBER_TYPES = (
 NON_GEO_REGION = "001"
 
 _Pattern = "re.Pattern[str]"
-_RegionTable = Tuple[frozenset, _Pattern, Dict[int, _Pattern]]  # general lengths, general pattern, types by length
+_TypeDescs = Tuple[Tuple[frozenset, str], ...]  # (possible lengths, national number pattern) per number type
 
 
 @lru_cache(maxsize=None)
-def _region_table(region: str) -> Optional[_RegionTable]:
-    """(general lengths, general pattern, {length: alternation of the type patterns allowing that length})."""
+def _region_table(region: str) -> Optional[Tuple[frozenset, _Pattern, _TypeDescs]]:
+    """(general lengths, general pattern, the number types' lengths and patterns) of a region."""
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None or metadata.general_desc is None or not metadata.general_desc.national_number_pattern:
         return None
     general = metadata.general_desc
-    types = [
+    types = tuple(
         (frozenset(desc.possible_length or ()), desc.national_number_pattern)
         for desc in (getattr(metadata, name) for name in NUMBER_TYPES)
         if desc is not None and desc.national_number_pattern
-    ]
-    by_length: Dict[int, _Pattern] = {}
-    for length in range(1, 18):  # national significant numbers have at most 17 digits
-        allowed = [pattern for lengths, pattern in types if not lengths or length in lengths]
-        if allowed:
-            by_length[length] = re.compile("|".join(f"(?:{pattern})" for pattern in allowed))
-    return frozenset(general.possible_length or ()), re.compile(general.national_number_pattern), by_length
+    )
+    return frozenset(general.possible_length or ()), re.compile(general.national_number_pattern), types
+
+
+@lru_cache(maxsize=None)
+def _types_pattern(region: str, length: int) -> Optional[_Pattern]:
+    """One alternation of the region's type patterns that allow numbers of ``length`` digits (compiled when first
+    needed: a region's first number from abroad costs one pattern, not one per length)."""
+    table = _region_table(region)
+    allowed = [pattern for lengths, pattern in (table[2] if table else ()) if not lengths or length in lengths]
+    return re.compile("|".join(f"(?:{pattern})" for pattern in allowed)) if allowed else None
 
 
 def load_region(region: str) -> None:
-    """Compile a region's table now (at engine build) rather than on the first message that needs it."""
-    _region_table(region)
+    """Compile a region's patterns now (at engine build) rather than on the first message that needs them."""
+    table = _region_table(region)
+    for length in table[0] if table else ():
+        _types_pattern(region, length)
 
 
 def valid_for_region(national: str, region: str) -> bool:
@@ -60,10 +66,10 @@ def valid_for_region(national: str, region: str) -> bool:
     table = _region_table(region)
     if table is None:
         return False
-    general_lengths, general, by_length = table
+    general_lengths, general, _types = table
     if general_lengths and len(national) not in general_lengths or general.fullmatch(national) is None:
         return False
-    types = by_length.get(len(national))
+    types = _types_pattern(region, len(national))
     return types is not None and types.fullmatch(national) is not None
 
 
