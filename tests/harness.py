@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -101,8 +102,6 @@ _issued_ports: set = set()
 
 
 def free_port() -> int:
-    import random
-
     while True:
         port = random.randint(*_PORT_RANGE)
         if port in _issued_ports:

@@ -39,7 +39,8 @@ _CURRENCY_AFTER = regex.compile(r"^\s?(?:[€$£]|(?i:eur|euro|usd|gbp|dollar|po
 def international_region(digits: str) -> Optional[str]:
     """Region of a number written with + or 00 (``digits`` without that prefix), or None when invalid."""
     for width in (1, 2, 3):
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:width] or 0))
+        code = int(digits[:width] or 0)
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
         if not regions:
             continue
         national = digits[width:]
@@ -47,8 +48,8 @@ def international_region(digits: str) -> Optional[str]:
             national = national[1:]  # "+31 (0)6 ..." keeps the trunk zero by habit
         if not 4 <= len(national) <= 14:
             return None
-        if valid_international(int(digits[:width]), national):
-            return phonenumbers.region_code_for_country_code(int(digits[:width]))
+        if valid_international(code, national):
+            return phonenumbers.region_code_for_country_code(code)
         return None
     return None
 
