@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from plugin.pii import Engine, Span, build_engine
 from plugin.policy.audit import AuditLog
@@ -278,7 +278,6 @@ class Guard:
         conversation_id: Optional[str] = None,
         *,
         awaiting_code: bool = False,
-        store_soon: bool = False,
     ) -> ProtectedText:
         """Real-time masking of a customer message: one scan, the stored and nlu renderings, and one entity per PII
         span in the nlu text whose value is a vault token for the original (so slots never hold raw values).
@@ -286,8 +285,8 @@ class Guard:
         Under deferred redaction the stored text is the ``agent`` rendering and the whole original goes to the vault
         until the redaction job rewrites the transcript; otherwise it is the final ``storage`` rendering.
         ``awaiting_code`` (an OTP is expected from this conversation) masks every 4-8 digit number as a PIN.
-        ``store_soon``: the vault writes the originals on its writer thread while Rasa goes on (``PIIMasker`` waits for
-        them with ``wait_stored`` before the model sees the tokens); otherwise they are stored when this returns.
+        The originals are stored when this returns; if the vault cannot store them, the entities carry their types'
+        tags instead and no original-text token is given.
         """
         settings = self.settings(channel)
         engine = self.engine(channel)
@@ -311,7 +310,7 @@ class Guard:
         originals = [(text[span.start : span.end], span.type) for span in spans]
         if deferred and stored_text != text:
             originals.append((text, "original_text"))
-        tokens = self._vault_tokens(originals, conversation_id, settings.masking.vault_ttl_hours * 3600, store_soon)
+        tokens = self._vault_tokens(originals, conversation_id, settings.masking.vault_ttl_hours * 3600)
         entities = tuple(
             {
                 "entity": span.type,
@@ -323,46 +322,26 @@ class Guard:
             }
             for span, (start, end), token in zip(spans, placed, tokens)
         )
-        original = tokens[len(spans)] if len(tokens) > len(spans) else None
+        original = tokens[len(spans)] if len(tokens) > len(spans) and is_token(tokens[len(spans)]) else None
         return ProtectedText(stored_text, nlu_text, entities, stored.timed_out or nlu.timed_out, original)
 
-    def protect_message(
-        self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None, *, store_soon: bool = False
-    ) -> ProtectedText:
+    def protect_message(self, text: str, channel: Optional[str] = None, conversation_id: Optional[str] = None) -> ProtectedText:
         """``protect`` for a customer message as it arrives: numbers are taken for an OTP while the admin chat awaits
         one from this conversation. Only a text holding a 4-8 digit number can carry a code, so only such a text costs
         the state read (the masking of any other text is the same either way)."""
         expects_code = _CODE.search(text) is not None and self.awaiting_code(conversation_id)
-        return self.protect(text, channel, conversation_id, awaiting_code=expects_code, store_soon=store_soon)
+        return self.protect(text, channel, conversation_id, awaiting_code=expects_code)
 
-    def _vault_tokens(
-        self, originals: List[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int, store_soon: bool
-    ) -> List[str]:
+    def _vault_tokens(self, originals: List[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int) -> List[str]:
         """Vault tokens for one message's ``(original, pii_type)`` pairs, in one transaction; if the vault is
         unavailable each entity carries only its type's tag (and no original is kept)."""
         if not originals:
             return []
         try:
-            store = self.vault.store_many_soon if store_soon else self.vault.store_many
-            return store(originals, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
+            return self.vault.store_many(originals, conversation_id=conversation_id, ttl_seconds=ttl_seconds)
         except Exception as error:  # noqa: BLE001 - fail closed: the raw value is never the fallback
             logger.error("vault unavailable (%s); %d value(s) keep no original", type(error).__name__, len(originals))
             return [f"#{pii_type}#" for _, pii_type in originals]
-
-    def wait_stored(self, tokens: Iterable[str]) -> Set[str]:
-        """The barrier after ``protect(..., store_soon=True)``: blocks until those originals are stored; returns the
-        tokens whose write failed (logged; they must not reach slots or actions)."""
-        if self._state is None:
-            return set()  # no vault opened, so nothing is pending
-        failed = self._state.vault.wait_stored(tokens)
-        if failed:
-            logger.error("vault write failed; %d value(s) keep no original", len(failed))
-        return failed
-
-    def wait_all_stored(self) -> None:
-        """Block until every pending vault write of this process is done (before a tracker is saved)."""
-        if self._state is not None:
-            self._state.vault.wait_all_stored()
 
     def awaiting_code(self, conversation_id: Optional[str]) -> bool:
         """True while the admin chat awaits an OTP from this conversation, and a grace period after the request

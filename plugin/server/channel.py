@@ -108,7 +108,7 @@ class GuardedRestInput(HandsToRasa, RestInput):
             sender = request.json.get("sender") if isinstance(request.json, dict) else None
             conversation_id = DEFAULT_SENDER_ID if sender is None else str(sender)  # as Rasa's UserMessage names it
             request.ctx.rasa_guard = (
-                self.guard.protect_message(text, self.channel, conversation_id=conversation_id, store_soon=True)
+                self.guard.protect_message(text, self.channel, conversation_id=conversation_id)
                 if isinstance(text, str)
                 else None
             )
@@ -236,10 +236,10 @@ def protected_user_message(
     guard: Optional[Guard] = None,
 ) -> UserMessage:
     """The ``UserMessage`` this channel would hand Rasa: use it with ``agent.handle_message`` in-process, so that
-    the action server and the tracker never receive the raw text there either. The vault stores the message's
-    originals while Rasa fetches the tracker; ``PIIMasker`` waits for them before the tokens are used."""
+    the action server and the tracker never receive the raw text there either. The message's originals are in the
+    vault when this returns."""
     guard = guard or current_guard()
-    protected = guard.protect_message(text, channel, conversation_id=sender_id, store_soon=True)
+    protected = guard.protect_message(text, channel, conversation_id=sender_id)
     message = UserMessage(
         protected.storage_text,
         output_channel,

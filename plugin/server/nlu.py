@@ -11,8 +11,8 @@ Registered as a (non-trainable) message featurizer so that Rasa runs it on train
 the same tags it sees at run time, with annotated entity offsets moved onto the masked text. At run time each PII span
 becomes an entity whose value is a vault token (``vlt_...``), so slots filled from entities never hold raw values.
 When the plugin's input channel already masked the message, its nlu rendering and entities are taken from the
-message metadata (the text itself is then the storage rendering, which must not be scanned twice), once the vault
-has stored the originals behind their tokens (the channel's vault write runs while Rasa fetches the tracker).
+message metadata (the text itself is then the storage rendering, which must not be scanned twice); the channel has
+stored the originals behind their tokens before handing the message to Rasa.
 """
 
 from __future__ import annotations
@@ -80,8 +80,7 @@ class PIIMasker(GraphComponent):
                 continue
             from_channel = channel_rendering(message.get("metadata"), self.guard.metadata_seal_key())
             if from_channel is not None:
-                nlu_text, entities, original = from_channel
-                entities = self._stored_or_tagged(entities, original)
+                nlu_text, entities = from_channel
             else:
                 protected = self.guard.protect(text)
                 nlu_text, entities = protected.nlu_text, list(protected.entities)
@@ -90,28 +89,17 @@ class PIIMasker(GraphComponent):
                 message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities, add_to_output=True)
         return messages
 
-    def _stored_or_tagged(self, entities: List[Dict[str, Any]], original: Any) -> List[Dict[str, Any]]:
-        """The channel's vault writes finish while Rasa fetches the tracker; wait for them here, before any slot or
-        action sees a token (``original``: the whole message's, under deferred redaction). An entity whose original
-        could not be stored carries its type's tag instead, as when the vault is unavailable."""
-        tokens = [e.get("value") for e in entities] + [original]
-        failed = self.guard.wait_stored(t for t in tokens if isinstance(t, str))
-        if not failed:
-            return entities
-        return [dict(e, value=f"#{e.get('entity')}#") if e.get("value") in failed else e for e in entities]
 
-
-def channel_rendering(metadata: Any, seal_key: bytes) -> Optional[Tuple[str, List[Dict[str, Any]], Any]]:
-    """The nlu text, entities and original-text token the plugin's input channel put in the message metadata, if it
-    did: an entry without a valid seal (a client's, through a stock channel) is ignored and the text is masked here
-    instead (fail closed)."""
+def channel_rendering(metadata: Any, seal_key: bytes) -> Optional[Tuple[str, List[Dict[str, Any]]]]:
+    """The nlu text and entities the plugin's input channel put in the message metadata, if it did: an entry without
+    a valid seal (a client's, through a stock channel) is ignored and the text is masked here instead (fail closed)."""
     guard_data = verified_entry(metadata, seal_key)
     if guard_data is None:
         return None
     nlu_text, entities = guard_data.get("nlu_text"), guard_data.get("entities")
     if not isinstance(nlu_text, str) or not isinstance(entities, list):
         return None
-    return nlu_text, [dict(e) for e in entities if isinstance(e, Mapping)], guard_data.get("original")
+    return nlu_text, [dict(e) for e in entities if isinstance(e, Mapping)]
 
 
 def _moved_entity(

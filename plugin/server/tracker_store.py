@@ -99,7 +99,6 @@ class MaskingTrackerStore(TrackerStore, SerializedTrackerAsText):
     async def save(self, tracker: DialogueStateTracker) -> None:
         if self.redaction_scheduler is not None:
             self.redaction_scheduler.ensure_started()
-        self.guard.wait_all_stored()  # no transcript names a vault token before its original is stored
         await self.inner.save(self.masked_copy(tracker))
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:

@@ -9,8 +9,9 @@ to check an OTP (reason given by the caller, audited as ``vault.use``). Both are
 and refused or failed attempts are audited too. Storing and shredding are not audited per record (high volume); the
 jobs that shred whole conversations audit at their level.
 
-Writes: ``store_many`` commits before it returns; ``store_many_soon`` (the guarded channels) encrypts at once and commits
-on one writer thread, so the disk sync overlaps Rasa's work; ``wait_stored`` is the barrier before a token is used.
+Writes: ``store_many`` commits a message's records in one transaction before it returns, in the caller's thread. (A
+writer thread that committed while Rasa went on was measured slower in the served path: its Python work contended for
+the GIL with the request, costing more than the disk sync it overlapped.)
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ import os
 import re
 import secrets
 import string
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Column, ForeignKey, LargeBinary, String, Table, and_, delete, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.expression import ColumnElement
@@ -47,7 +46,6 @@ _PII_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _NONCE_BYTES = 12
 _DATA_KEY_BYTES = 32  # AES-256
 MAX_REASON_CHARS = 500
-FAILED_WRITES_KEPT = 10_000  # tokens of failed store_many_soon writes remembered for wait_stored
 
 vault_records = Table(
     "rg_vault_records",
@@ -154,10 +152,6 @@ class Vault:
         self._master_cipher = AESGCM(master_key.material)  # stateless per call: one object serves every thread
         self._audit = audit
         self._clock = clock
-        self._pending: Dict[str, "Future[None]"] = {}  # token -> its store_many_soon write, until done
-        self._failed: Set[str] = set()  # tokens whose store_many_soon write failed
-        self._pending_lock = threading.Lock()
-        self._writer: Optional[ThreadPoolExecutor] = None
         db.ensure_tables(vault_records, vault_keys)
 
     def store(self, value: str, *, pii_type: str, conversation_id: Optional[str] = None, ttl_seconds: int) -> str:
@@ -173,56 +167,8 @@ class Vault:
         self._insert(*self._sealed(plan))
         return [token for token, _value, _pii_type in plan.values]
 
-    def store_many_soon(
-        self, values: Sequence[Tuple[str, str]], *, conversation_id: Optional[str] = None, ttl_seconds: int
-    ) -> List[str]:
-        """``store_many`` whose transaction (and its disk sync) runs on the vault's writer thread while the caller goes
-        on, encryption included: the tokens are returned at once. Nothing may read or report a token before
-        ``wait_stored`` (or ``wait_all_stored``) says it is stored. Input errors are raised here, as by ``store_many``."""
-        plan = self._planned(values, conversation_id, ttl_seconds)
-        tokens = [token for token, _value, _pii_type in plan.values]
-        if not tokens:
-            return tokens
-        with self._pending_lock:
-            if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rasa-guard-vault")
-            write = self._writer.submit(lambda: self._insert(*self._sealed(plan)))
-            for token in tokens:
-                self._pending[token] = write
-        write.add_done_callback(lambda done: self._settle(tokens, done))
-        return tokens
-
-    def wait_stored(self, tokens: Iterable[str]) -> Set[str]:
-        """Block until the writes of ``store_many_soon`` that hold ``tokens`` are done; returns the tokens whose write
-        failed (their originals are not kept: never report them as stored). Other tokens are returned at once."""
-        failed: Set[str] = set()
-        for token in tokens:
-            with self._pending_lock:
-                write = self._pending.get(token)
-                if token in self._failed:
-                    failed.add(token)
-            if write is not None and write.exception() is not None:
-                failed.add(token)
-        return failed
-
-    def wait_all_stored(self) -> None:
-        """Block until every write of ``store_many_soon`` started so far is done (a failure is ``wait_stored``'s to report)."""
-        with self._pending_lock:
-            writes = set(self._pending.values())
-        for write in writes:
-            write.exception()
-
-    def _settle(self, tokens: List[str], write: "Future[None]") -> None:
-        with self._pending_lock:
-            for token in tokens:
-                self._pending.pop(token, None)
-            if write.exception() is not None:
-                if len(self._failed) + len(tokens) > FAILED_WRITES_KEPT:
-                    self._failed.clear()
-                self._failed.update(tokens)
-
     def _planned(self, values: Sequence[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int) -> "_Plan":
-        """Checked input, a new token per value and the records' times: what the caller needs at once."""
+        """Checked input (nothing is written if any value is refused), a new token per value and the records' times."""
         if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > 255):
             raise VaultInputError("conversation_id must be a string of at most 255 characters, or None")
         if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
@@ -255,10 +201,7 @@ class Vault:
         return records, keys
 
     def _insert(self, records: List[Dict[str, object]], keys: List[Dict[str, object]]) -> None:
-        if records:
-            with self._db.write() as connection:
-                connection.execute(insert(vault_records), records)
-                connection.execute(insert(vault_keys), keys)
+        self._db.insert_rows((vault_records, records), (vault_keys, keys))
 
     def reveal(
         self,

@@ -106,3 +106,16 @@ def test_due_rows_stop_at_the_first_newer_row() -> None:
 def test_tokens_are_found_at_any_depth() -> None:
     token = "vlt_" + "b" * 22
     assert tokens_in({"a": [{"b": f"x {token} y"}], "n": 5}) == {token}
+
+
+def test_when_the_vault_cannot_store_a_message_no_token_points_at_a_missing_original(
+    guard: Guard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*batches: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(guard.vault._db, "insert_rows", unavailable)
+    protected = guard.protect(MESSAGE, "rest", conversation_id="c1")
+    assert protected.original_token is None  # the stored text stays the agent rendering until the redaction job
+    assert [e["value"] for e in protected.entities] == ["#email#", "#iban#"]
+    assert EMAIL not in protected.storage_text and IBAN not in protected.storage_text

@@ -71,11 +71,11 @@ def test_a_client_forged_channel_entry_is_ignored_and_the_text_masked_here(maske
         assert is_token(message.get(ENTITIES)[0]["value"])
 
 
-def test_the_channels_vault_writes_are_waited_for_and_an_unstored_value_becomes_its_tag(
+def test_the_channels_tokens_are_stored_before_rasa_and_an_unstored_value_becomes_its_tag(
     masker: PIIMasker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def channel_message(text: str) -> Message:
-        protected = masker.guard.protect(text, "rest", "c1", store_soon=True)
+        protected = masker.guard.protect(text, "rest", "c1")
         entry = {"channel": "rest", "nlu_text": protected.nlu_text, "entities": list(protected.entities)}
         metadata = {"rasa_guard": sealed(entry, masker.guard.metadata_seal_key())}
         return Message(data={TEXT: protected.storage_text, "metadata": metadata})
@@ -85,10 +85,10 @@ def test_the_channels_vault_writes_are_waited_for_and_an_unstored_value_becomes_
     (entity,) = stored.get(ENTITIES)
     assert masker.guard.vault.lookup(entity["value"], reason="test") == CARD  # stored before any action can ask
 
-    def unavailable():
+    def unavailable(*batches):
         raise OSError("disk full")
 
-    monkeypatch.setattr(masker.guard.vault._db, "write", unavailable)
+    monkeypatch.setattr(masker.guard.vault._db, "insert_rows", unavailable)
     lost = channel_message(f"card {CARD}")
     masker.process([lost])
     assert [e["value"] for e in lost.get(ENTITIES)] == ["#credit_card#"]  # as when the vault is unavailable

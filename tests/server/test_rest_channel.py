@@ -26,7 +26,6 @@ def test_originals_are_stored_under_the_conversation_rasa_files_the_message_unde
     channel = GuardedRestInput(guard=guard)
     request = SimpleNamespace(json={"message": f"my iban is {IBAN}", **body}, ctx=SimpleNamespace())
     assert IBAN not in channel._extract_message(request)
-    guard.wait_all_stored()
     with guard.state.db.read() as connection:
         owners = {row[0] for row in connection.execute(select(vault_records.c.conversation_id))}
     assert owners == {guard.conversation_ids.stored(conversation)}

@@ -94,3 +94,26 @@ def test_sqlite_path_and_default_url() -> None:
     assert sqlite_path("postgresql://u@h/db") is None
     assert state_dir_of("sqlite:////srv/bot/state/state.db") == Path("/srv/bot/state")
     assert state_dir_of("postgresql://u@h/db") == Path(".rasa-guard")
+
+
+def test_inserted_rows_land_in_one_transaction_or_not_at_all(db: StateDB) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from plugin.storage.vault import vault_keys, vault_records
+
+    record = dict(token="vlt_test_one", conversation_id="c1", pii_type="credit_card", created_at=1, expires_at=2,
+                  nonce=b"\x00" * 12, ciphertext=b"sealed-bytes")
+    key = dict(token="vlt_test_one", key_id="k1", wrapped_key=b"\x01" * 40)
+    db.insert_rows((vault_records, [record]), (vault_keys, [key]), (vault_keys, []))
+    with db.read() as connection:
+        assert connection.execute(select(vault_records.c.nonce, vault_records.c.shredded_at)).one() == (b"\x00" * 12, None)
+        assert connection.execute(select(vault_keys.c.wrapped_key)).scalar_one() == b"\x01" * 40
+
+    second = dict(record, token="vlt_test_two", ciphertext=b"second-secret")
+    with pytest.raises(IntegrityError) as error:  # the key row repeats a token: the whole write is undone
+        db.insert_rows((vault_records, [second]), (vault_keys, [key]))
+    assert "second-secret" not in str(error.value)  # statement parameters are never shown
+    with db.read() as connection:
+        assert connection.execute(select(vault_records.c.token)).scalars().all() == ["vlt_test_one"]
+    with pytest.raises(ValueError, match="no column"):
+        db.insert_rows((vault_keys, [dict(key, token="vlt_test_three", colour="red")]))
