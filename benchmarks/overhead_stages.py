@@ -95,9 +95,9 @@ def _install() -> None:
 
     stages = [
         (channel, "protected_user_message"), (Guard, "protect"), (channel, "seal_guard_entry"),
-        (idle_timers, "note_customer_message"), (nlu.PIIMasker, "process"), (Guard, "wait_stored"),
+        (idle_timers, "note_customer_message"), (nlu.PIIMasker, "process"),
         (turn_policy.TurnCheck, "guard_action_index"), (tracker_store.MaskingTrackerStore, "masked_copy"),
-        (Guard, "wait_all_stored"), (tracker_store, "marked_as_stored"),
+        (tracker_store, "marked_as_stored"),
     ]
     for owner, name in stages:
         setattr(owner, name, _timed(f"{owner.__name__.rsplit('.', 1)[-1]}.{name}", getattr(owner, name)))
