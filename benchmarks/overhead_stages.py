@@ -3,7 +3,7 @@
 Run from the repository root: ``.venv/bin/python -m benchmarks.overhead_stages [--messages N] [--warmup W]``.
 
 Wraps each entry point of the plugin that a message passes through (the channel's masking, the idle timers,
-``PIIMasker``, the per-turn check, the tracker store's masking and vault waits) with a timer, runs the
+``PIIMasker``, the per-turn check, the tracker store's masking, the vault writes) with a timer, runs the
 ``rasa_latency`` benchmark, and prints each stage's calls and median and mean time per call, then the median over
 messages of the guarded-minus-plain time beside the median of the stages' sum. It also times Rasa's own steps
 (fetching the tracker, NLU, each prediction, each action, saving) for both bots, per call and per message, so the
@@ -92,12 +92,13 @@ def _install() -> None:
     import plugin.server.tracker_store as tracker_store
     import plugin.server.turn_policy as turn_policy
     from plugin.policy.guard import Guard
+    from plugin.storage.vault import Vault
 
     stages = [
         (channel, "protected_user_message"), (Guard, "protect"), (channel, "seal_guard_entry"),
         (idle_timers, "note_customer_message"), (nlu.PIIMasker, "process"),
         (turn_policy.TurnCheck, "guard_action_index"), (tracker_store.MaskingTrackerStore, "masked_copy"),
-        (tracker_store, "marked_as_stored"),
+        (tracker_store, "marked_as_stored"), (Vault, "store_many"),
     ]
     for owner, name in stages:
         setattr(owner, name, _timed(f"{owner.__name__.rsplit('.', 1)[-1]}.{name}", getattr(owner, name)))

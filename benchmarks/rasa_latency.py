@@ -41,6 +41,7 @@ from benchmarks import corpus  # noqa: E402
 from tests import harness  # noqa: E402
 
 MEDIAN_OVERHEAD_TARGET = 0.03
+MESSAGES_PER_CONVERSATION = 10  # each bot starts a new conversation every 10 messages
 
 
 def plain_config(config: str) -> str:
@@ -82,15 +83,16 @@ def percentile(values: List[float], q: float) -> float:
 
 
 def median_overhead_interval(
-    plain: List[float], guarded: List[float], resamples: int = 2000, seed: int = 1
+    plain: List[float], guarded: List[float], resamples: int = 2000, seed: int = 1, block: int = MESSAGES_PER_CONVERSATION
 ) -> Tuple[float, float]:
-    """95 % bootstrap interval of the median overhead: the messages resampled with replacement, each keeping its pair
-    (both bots answered it back to back), so it shows how far another sample of messages could move the figure."""
+    """95 % bootstrap interval of the median overhead over the sampled conversations: whole conversations (``block``
+    consecutive messages, whose turns depend on each other) resampled with replacement, each message keeping its pair.
+    It shows how far another sample of conversations could move the figure, not how far the machine drifts between runs."""
     rng = random.Random(seed)
-    indices = range(len(plain))
+    blocks = [range(start, min(start + block, len(plain))) for start in range(0, len(plain), block)]
     overheads = []
     for _ in range(resamples):
-        picks = rng.choices(indices, k=len(plain))
+        picks = [index for chosen in rng.choices(blocks, k=len(blocks)) for index in chosen]
         overheads.append(statistics.median([guarded[i] for i in picks]) / statistics.median([plain[i] for i in picks]) - 1)
     overheads.sort()
     return overheads[int(0.025 * resamples)], overheads[int(0.975 * resamples) - 1]
@@ -107,7 +109,7 @@ def report(title: str, plain: List[float], guarded: List[float]) -> None:
     paired = statistics.median(g / p for g, p in zip(guarded, plain)) - 1
     verdict = "PASS" if overhead <= MEDIAN_OVERHEAD_TARGET else "FAIL"
     low, high = median_overhead_interval(plain, guarded)
-    print(f"plugin overhead on the median: {overhead * 100:+.1f} % (95 % interval {low * 100:+.1f} to {high * 100:+.1f} %; "
+    print(f"plugin overhead on the median: {overhead * 100:+.1f} % (95 % over conversations {low * 100:+.1f} to {high * 100:+.1f} %; "
           f"target <= +{MEDIAN_OVERHEAD_TARGET * 100:.0f} %): {verdict}")
     print(f"plugin overhead on the p99:    {p99_overhead * 100:+.1f} %")
     print(f"median of per-message ratios:  {paired * 100:+.1f} % (same message, back to back)")
@@ -179,7 +181,7 @@ def main(argv: Any = None) -> int:
             return tuple(reversed(names))
 
         async def one(kind: str, index: int, text: str) -> float:
-            sender = f"{kind}-{index // 10}"
+            sender = f"{kind}-{index // MESSAGES_PER_CONVERSATION}"
             started = time.perf_counter()
             if kind == "plain":
                 await plain_agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender))
@@ -197,7 +199,8 @@ def main(argv: Any = None) -> int:
                 if index >= args.warmup:
                     timings[kind].append(elapsed * 1000)
                     agent = plain_agent if kind == "plain" else guarded_agent
-                    paths[kind].append(loop.run_until_complete(actions_of_last_turn(agent, f"{kind}-{index // 10}")))
+                    paths[kind].append(loop.run_until_complete(
+                        actions_of_last_turn(agent, f"{kind}-{index // MESSAGES_PER_CONVERSATION}")))
         loop.close()
     finally:
         actions.stop()

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence, Set, Tuple
 
-from sqlalchemy import MetaData, Table, create_engine, event, insert, text
+from sqlalchemy import Enum, Integer, LargeBinary, MetaData, String, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.sqlite import dialect as SQLiteDialect
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
@@ -143,17 +143,16 @@ class StateDB:
                 yield connection
 
     def insert_rows(self, *batches: Tuple[Table, Sequence[Mapping[str, Any]]]) -> None:
-        """Insert each batch of rows (all rows of a batch with the same keys) in one write transaction, all or nothing.
+        """Insert each batch of rows (every row of a batch with the same keys) in one write transaction, all or nothing.
 
-        On SQLite the pooled DB-API connection runs the statements directly: the vault's writer thread inserts for
-        every message with PII, and SQLAlchemy's per-statement machinery cost more than the insert itself (~250 vs
-        ~100 us of CPU per write, mostly under the GIL the request thread needs). Errors are SQLAlchemy's, as elsewhere.
+        On SQLite the pooled DB-API connection runs prepared statements directly, for tables of plain columns (text,
+        integers, bytes; no Python-side defaults): the vault writes every message's originals in the request thread,
+        where SQLAlchemy's per-statement machinery cost more than the insert (~250 vs ~100 us of CPU per write).
+        Elsewhere SQLAlchemy Core. Database errors are SQLAlchemy's, without the statement's parameters.
         """
         batches = tuple((table, rows) for table, rows in batches if rows)
         for table, rows in batches:
-            unknown = sorted({name for row in rows for name in row if name not in table.c})
-            if unknown:  # SQLAlchemy would drop them silently
-                raise ValueError(f"table {table.name} has no column(s) {', '.join(unknown)}")
+            _check_rows(table, rows)
         if not batches:
             return
         if not self.is_sqlite:
@@ -163,11 +162,11 @@ class StateDB:
             return
         connection = self.engine.raw_connection()
         try:
-            cursor = connection.cursor()
             statement = "BEGIN IMMEDIATE"
             try:
-                cursor.execute(statement)
+                cursor = connection.cursor()
                 try:
+                    cursor.execute(statement)
                     for table, rows in batches:
                         columns = tuple(rows[0])
                         statement = _sqlite_insert(table, columns)
@@ -175,12 +174,12 @@ class StateDB:
                     statement = "COMMIT"
                     cursor.execute(statement)
                 except BaseException:
-                    cursor.execute("ROLLBACK")
+                    _rollback_quietly(cursor)
                     raise
+                finally:
+                    cursor.close()
             except sqlite3.Error as error:  # parameters left out: the message must not carry stored values
                 raise DBAPIError.instance(statement, None, error, sqlite3.Error, hide_parameters=True) from None
-            finally:
-                cursor.close()
         finally:
             connection.close()
 
@@ -203,9 +202,38 @@ class StateDB:
         self.engine.dispose()
 
 
+def _check_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse what SQLAlchemy would silently drop (unknown columns) and rows whose keys differ within a batch."""
+    keys = set(rows[0])
+    unknown = sorted(name for name in keys if name not in table.c)
+    if unknown:
+        raise ValueError(f"table {table.name} has no column(s) {', '.join(unknown)}")
+    if any(set(row) != keys for row in rows):
+        raise ValueError(f"rows for table {table.name} must all name the same columns")
+
+
+def _rollback_quietly(cursor: sqlite3.Cursor) -> None:
+    """End a failed transaction without hiding its error: SQLite may have rolled it back already (disk full, I/O
+    error, interrupt), and if this fails the pool's rollback on return is the backstop."""
+    if cursor.connection.in_transaction:
+        try:
+            cursor.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+_PLAIN_TYPES = (String, Integer, LargeBinary)  # bound by sqlite3 as SQLAlchemy would bind them (BigInteger is Integer)
+
+
 @lru_cache(maxsize=None)
 def _sqlite_insert(table: Table, columns: Tuple[str, ...]) -> str:
-    """``INSERT INTO table (columns) VALUES (?, ...)`` with the names quoted as SQLAlchemy quotes them for SQLite."""
+    """``INSERT INTO table (columns) VALUES (?, ...)`` with the names quoted as SQLAlchemy quotes them for SQLite.
+    Columns SQLAlchemy would convert or fill in are refused: the direct path would store something else."""
+    for name in columns:
+        column = table.c[name]
+        if (column.key != column.name or column.default is not None or column.onupdate is not None
+                or not isinstance(column.type, _PLAIN_TYPES) or isinstance(column.type, Enum) or table.schema is not None):
+            raise ValueError(f"column {table.name}.{name} is not a plain column; insert it through SQLAlchemy")
     quote = _SQLITE_DIALECT.identifier_preparer.quote
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})")

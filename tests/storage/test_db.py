@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,55 @@ def test_inserted_rows_land_in_one_transaction_or_not_at_all(db: StateDB) -> Non
         assert connection.execute(select(vault_records.c.token)).scalars().all() == ["vlt_test_one"]
     with pytest.raises(ValueError, match="no column"):
         db.insert_rows((vault_keys, [dict(key, token="vlt_test_three", colour="red")]))
+
+
+def test_rows_that_sqlite_cannot_take_directly_are_refused_before_anything_is_written(db: StateDB) -> None:
+    from sqlalchemy import DateTime, String
+
+    from plugin.storage.vault import vault_keys
+
+    key = dict(token="vlt_test_one", key_id="k1", wrapped_key=b"\x01" * 40)
+    with pytest.raises(ValueError, match="same columns"):
+        db.insert_rows((vault_keys, [key, dict(token="vlt_test_two", key_id="k1")]))
+    if not db.is_sqlite:
+        return
+    stamped = Table("rg_test_stamped", metadata, Column("id", Integer, primary_key=True), Column("at", DateTime),
+                    Column("kind", String(8), default="x"))
+    try:
+        db.ensure_tables(stamped)
+        for row in ({"id": 1, "at": None}, {"id": 2, "kind": "y"}):
+            with pytest.raises(ValueError, match="not a plain column"):
+                db.insert_rows((stamped, [row]))
+        with db.read() as connection:
+            assert connection.execute(select(stamped.c.id)).all() == []
+    finally:
+        with db.write() as connection:
+            stamped.drop(connection)
+        metadata.remove(stamped)
+
+
+def test_a_write_sqlite_abandons_itself_reports_the_real_error_and_leaves_the_database_usable(tmp_path: Path) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from plugin.storage.vault import vault_keys, vault_records
+
+    state = StateDB.open(f"sqlite:///{tmp_path / 'state.db'}")
+    with state.read() as connection:
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
+
+    def cap(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    record = dict(token="vlt_test_big", conversation_id="c1", pii_type="x", created_at=1, expires_at=2,
+                  nonce=b"\x00" * 12, ciphertext=os.urandom(200_000))  # far more than two free pages: SQLITE_FULL
+    event.listen(state.engine, "checkout", cap)
+    with pytest.raises(OperationalError, match="full"):
+        state.insert_rows((vault_records, [record]), (vault_keys, [dict(token="vlt_test_big", key_id="k", wrapped_key=b"w")]))
+    event.remove(state.engine, "checkout", cap)
+    small = dict(record, token="vlt_test_small", ciphertext=b"c")
+    state.engine.dispose()  # the capped connections go; the next write gets a fresh one
+    state.insert_rows((vault_records, [small]), (vault_keys, [dict(token="vlt_test_small", key_id="k", wrapped_key=b"w")]))
+    with state.read() as connection:
+        assert connection.execute(select(vault_records.c.token)).scalars().all() == ["vlt_test_small"]
+    state.close()
