@@ -228,12 +228,13 @@ _PLAIN_TYPES = (String, Integer, LargeBinary)  # bound by sqlite3 as SQLAlchemy 
 @lru_cache(maxsize=None)
 def _sqlite_insert(table: Table, columns: Tuple[str, ...]) -> str:
     """``INSERT INTO table (columns) VALUES (?, ...)`` with the names quoted as SQLAlchemy quotes them for SQLite.
-    Columns SQLAlchemy would convert or fill in are refused: the direct path would store something else."""
-    for name in columns:
-        column = table.c[name]
-        if (column.key != column.name or column.default is not None or column.onupdate is not None
-                or not isinstance(column.type, _PLAIN_TYPES) or isinstance(column.type, Enum) or table.schema is not None):
-            raise ValueError(f"column {table.name}.{name} is not a plain column; insert it through SQLAlchemy")
+    Tables whose columns SQLAlchemy would convert or fill in are refused: the direct path would store something else."""
+    named = {table.c[name] for name in columns}
+    for column in table.c:
+        filled_in = column.default is not None or column.onupdate is not None
+        converted = column in named and (not isinstance(column.type, _PLAIN_TYPES) or isinstance(column.type, Enum))
+        if filled_in or converted or column.key != column.name or table.schema is not None:
+            raise ValueError(f"column {table.name}.{column.name} is not a plain column; insert it through SQLAlchemy")
     quote = _SQLITE_DIALECT.identifier_preparer.quote
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})")

@@ -134,8 +134,9 @@ def test_rows_that_sqlite_cannot_take_directly_are_refused_before_anything_is_wr
                     Column("kind", String(8), default="x"))
     try:
         db.ensure_tables(stamped)
-        for row in ({"id": 1, "at": None}, {"id": 2, "kind": "y"}):
-            with pytest.raises(ValueError, match="not a plain column"):
+        # a converted type named in the row, a column SQLAlchemy would fill in whether named or not
+        for row, column in (({"id": 1, "at": None}, "at"), ({"id": 2, "kind": "y"}, "kind"), ({"id": 3}, "kind")):
+            with pytest.raises(ValueError, match=f"stamped.{column} is not a plain column"):
                 db.insert_rows((stamped, [row]))
         with db.read() as connection:
             assert connection.execute(select(stamped.c.id)).all() == []
