@@ -18,7 +18,7 @@ The two bots do not always take the same dialogue path: the plugin changes what 
 becomes an entity, long numbers are hidden), so one bot may answer a message with a custom action and the other with
 a plain utterance. Overall figures mix that in; the *same path* figures compare only the messages both bots answered
 with the same actions, which isolates what the plugin's machinery costs. Prints median and p99 per message and the
-overhead of the plugin with a bootstrap interval over the messages; target: at most +3 % on the median.
+overhead of the plugin with a bootstrap interval over the sampled conversations; target: at most +3 % on the median.
 """
 
 from __future__ import annotations

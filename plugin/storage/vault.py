@@ -22,7 +22,6 @@ import re
 import secrets
 import string
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
 
 from cryptography.exceptions import InvalidTag
@@ -123,16 +122,6 @@ def is_token(candidate: str) -> bool:
     return TOKEN_RE.fullmatch(candidate) is not None
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """One message's values to store: (token, original as UTF-8, pii_type) each, and what their records share."""
-
-    values: Tuple[Tuple[str, bytes, str], ...] = field(repr=False)
-    conversation_id: Optional[str]
-    created_at: int
-    expires_at: int
-
-
 def _data_aad(token: str, pii_type: str, conversation_id: Optional[str], expires_at: int) -> bytes:
     return json.dumps(["rasa-guard/vault/v1", token, pii_type, conversation_id, expires_at]).encode("utf-8")
 
@@ -163,45 +152,39 @@ class Vault:
     ) -> List[str]:
         """``store`` for every ``(value, pii_type)`` of one message, in one transaction (one disk sync, not one each);
         all or nothing. Returns the tokens in order."""
-        plan = self._planned(values, conversation_id, ttl_seconds)
-        self._insert(*self._sealed(plan))
-        return [token for token, _value, _pii_type in plan.values]
+        records, keys = self._sealed(values, conversation_id, ttl_seconds)
+        self._db.insert_rows((vault_records, records), (vault_keys, keys))
+        return [record["token"] for record in records]
 
-    def _planned(self, values: Sequence[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int) -> "_Plan":
-        """Checked input (nothing is written if any value is refused), a new token per value and the records' times."""
+    def _sealed(
+        self, values: Sequence[Tuple[str, str]], conversation_id: Optional[str], ttl_seconds: int
+    ) -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:
+        """The record and key rows of ``values``: each encrypted under a fresh data key, wrapped by the master key."""
         if conversation_id is not None and (not isinstance(conversation_id, str) or len(conversation_id) > 255):
             raise VaultInputError("conversation_id must be a string of at most 255 characters, or None")
+        conversation_id = self._db.conversation_ids.stored_optional(conversation_id)
         if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
             raise VaultInputError("ttl_seconds must be a positive whole number of seconds")
-        planned = []
+        created_at = int(self._clock())
+        expires_at = created_at + ttl_seconds
+        records, keys = [], []
         for value, pii_type in values:
             if not isinstance(value, str):
                 raise VaultInputError("the vault stores text; convert the value to str first")
             if not isinstance(pii_type, str) or not _PII_TYPE_RE.match(pii_type):
                 raise VaultInputError("pii_type must be 1-64 characters of letters, digits, '_', '.', ':', '-'")
-            planned.append((new_token(), value.encode("utf-8"), pii_type))  # text that cannot be stored fails here
-        created_at = int(self._clock())
-        return _Plan(tuple(planned), self._db.conversation_ids.stored_optional(conversation_id), created_at,
-                     created_at + ttl_seconds)
-
-    def _sealed(self, plan: "_Plan") -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:
-        """The record and key rows of a plan: each value encrypted under a fresh data key, wrapped by the master key."""
-        records, keys = [], []
-        for token, value, pii_type in plan.values:
+            token = new_token()
             # One read of the random source for the data key and both nonces (each read is a system call).
             fresh = os.urandom(_DATA_KEY_BYTES + 2 * _NONCE_BYTES)
             data_key, nonce, wrap_nonce = fresh[:_DATA_KEY_BYTES], fresh[_DATA_KEY_BYTES:-_NONCE_BYTES], fresh[-_NONCE_BYTES:]
             ciphertext = AESGCM(data_key).encrypt(
-                nonce, value, _data_aad(token, pii_type, plan.conversation_id, plan.expires_at)
+                nonce, value.encode("utf-8"), _data_aad(token, pii_type, conversation_id, expires_at)
             )
             wrapped = wrap_nonce + self._master_cipher.encrypt(wrap_nonce, data_key, _key_aad(token, self._master.key_id))
-            records.append(dict(token=token, conversation_id=plan.conversation_id, pii_type=pii_type,
-                                created_at=plan.created_at, expires_at=plan.expires_at, nonce=nonce, ciphertext=ciphertext))
+            records.append(dict(token=token, conversation_id=conversation_id, pii_type=pii_type, created_at=created_at,
+                                expires_at=expires_at, nonce=nonce, ciphertext=ciphertext))
             keys.append(dict(token=token, key_id=self._master.key_id, wrapped_key=wrapped))
         return records, keys
-
-    def _insert(self, records: List[Dict[str, object]], keys: List[Dict[str, object]]) -> None:
-        self._db.insert_rows((vault_records, records), (vault_keys, keys))
 
     def reveal(
         self,

@@ -315,13 +315,13 @@ def test_a_turn_is_saved_only_once_the_originals_behind_its_tokens_are_stored(
     monkeypatch.setenv("RASA_GUARD_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     store = make_store(tmp_path)
     vault = store.guard.vault
-    real_insert = vault._insert
+    real_insert = vault._db.insert_rows
 
-    def slow_insert(*args):
+    def slow_insert(*batches):
         time.sleep(0.3)  # a slow disk sync
-        real_insert(*args)
+        real_insert(*batches)
 
-    monkeypatch.setattr(vault, "_insert", slow_insert)
+    monkeypatch.setattr(vault._db, "insert_rows", slow_insert)
     message = protected_user_message(f"my card is {CARD}", "c10", channel="rest", guard=store.guard)
     token = message.metadata["rasa_guard"]["entities"][0]["value"]
     tracker = DialogueStateTracker("c10", DOMAIN.slots)
