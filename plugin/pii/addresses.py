@@ -73,6 +73,28 @@ _STREET_HINTS = ("str", "laan", "weg", "gracht", "plein", "kade", "singel", "dij
 _STREET_HINT = hint_pattern(_STREET_HINTS)
 
 
+def _may_start_en_address(text: str, end: int) -> bool:
+    """After a house number, _EN needs an optional letter and comma, one space, then a capital letter."""
+    if end < len(text) and text[end].isascii() and text[end].isalpha():
+        end += 1
+    if end < len(text) and text[end] == ",":
+        end += 1
+    return end + 1 < len(text) and text[end].isspace() and "A" <= text[end + 1] <= "Z"
+
+
+def may_hold_address(scan: Scan) -> bool:
+    """Gate: a house number is a whole run of at most five digits after a street word (NL/DE) or before capitalised
+    words (EN), and some street word must occur."""
+    text = scan.text
+    for (start, end), length in zip(scan.runs, scan.lengths):
+        if length <= 5 and (
+            _may_start_en_address(text, end)
+            or (_may_follow_street_word(text, start) and _may_end_in_suffix(text, start))
+        ):
+            return _STREET_HINT.search(scan.lower) is not None
+    return False
+
+
 def find_addresses(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 1 or not _STREET_HINT.search(scan.lower):
         return

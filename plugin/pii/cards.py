@@ -102,6 +102,14 @@ def is_card_number(digits: str) -> Optional[str]:
     return brand if brand is not None and luhn_valid(digits) else None
 
 
+_CHUNK_GAPS = frozenset({" ", "-", "  ", ".", " - "})  # what joins the groups of a _CHUNK or _WIDE_CHUNK
+
+
+def may_hold_card(scan: Scan) -> bool:
+    """Gate: a card is 12+ digits in groups joined by the chunks' separators."""
+    return scan.longest_cluster(_CHUNK_GAPS.__contains__) >= 12
+
+
 def find_cards(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 12:
         return

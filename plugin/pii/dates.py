@@ -106,16 +106,34 @@ _MONTH_LEAD = max(map(len, MONTHS)) + 2  # "september. 5": month, dot, space, th
 _MONTH_STEM = hint_pattern(name[:3] for name in MONTHS)
 
 
+def _may_hold_numeric(scan: Scan) -> bool:
+    """Three runs joined by the same single separator (dot, slash, dash or space): the parts of a numeric date."""
+    if scan.digit_total < 4:
+        return False
+    gaps = scan.gaps
+    return any(len(gap) == 1 and gap in "./- " and gap == after for gap, after in zip(gaps, gaps[1:]))
+
+
+def _may_hold_written(scan: Scan) -> bool:
+    """A day (a whole run of one or two digits) and a month stem somewhere in the text."""
+    return bool(scan.lengths) and min(scan.lengths) <= 2 and _MONTH_STEM.search(scan.lower) is not None
+
+
+def may_hold_date(scan: Scan) -> bool:
+    """Gate: a numeric date or a day with a written month."""
+    return _may_hold_numeric(scan) or _may_hold_written(scan)
+
+
 def find_dates(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 1:
         return
-    if scan.digit_total >= 4:
+    if _may_hold_numeric(scan):
         for match in finditer(_NUMERIC, scan, scan.digit_start(0)):
             if scan.claimed and scan.is_claimed(match.start(), match.end()):
                 continue
             if _numeric_ok(match) and not _is_version(scan.text, match.start(), match.end()):
                 yield make_span(match.start(), match.end(), "date", validated=True)
-    if not _MONTH_STEM.search(scan.lower):
+    if not _may_hold_written(scan):
         return
     for match in finditer(_WRITTEN, scan, scan.digit_start(_MONTH_LEAD)):
         if _written_ok(match):

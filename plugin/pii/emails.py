@@ -20,8 +20,13 @@ _EMAIL = regex.compile(
 )
 
 
+def may_hold_email(scan: Scan) -> bool:
+    """Gate: an address has an @."""
+    return "@" in scan.text
+
+
 def find_emails(scan: Scan) -> Iterator[Span]:
-    if "@" not in scan.text:
+    if not may_hold_email(scan):
         return
     for match in finditer(_EMAIL, scan):
         value = match.group()

@@ -20,11 +20,12 @@ from plugin.pii.catalogue import (
     STRUCTURE_CLASS,
     TIMEOUT_TYPE,
     Finder,
+    Gate,
 )
 from plugin.pii.config import STRATEGY_NAMES, VIEWS, EngineConfig, StrategySpec
 from plugin.pii.errors import AdminViewError, InvalidRuleError, PIIConfigError, UnknownViewError
 from plugin.pii.grouped import uncovered_groups
-from plugin.pii.numbers import find_long_numbers
+from plugin.pii.numbers import find_long_numbers, may_hold_long_number
 from plugin.pii.phones import warm_up
 from plugin.pii.resolve import Rank, resolve
 from plugin.pii.rules import TAG_SHAPE, CompiledRule, compile_rule, term_pattern
@@ -73,16 +74,19 @@ class Engine:
         self.config = config
         self._rules = rules
         self._on_timeout = on_timeout
-        self._finders: List[Tuple[str, Finder, bool, int]] = []  # (name, finder, checksum-validated, min digits)
+        # (name, finder, checksum-validated, min digits, gate)
+        self._finders: List[Tuple[str, Finder, bool, int, Optional[Gate]]] = []
         for info in CATALOGUE:
             if info.name not in config.enabled_types:
                 continue
             if info.name == "long_number":
                 if config.long_number_digits > 0:
                     finder = partial(find_long_numbers, min_digits=config.long_number_digits)
-                    self._finders.append((info.name, finder, False, config.long_number_digits))
+                    gate = partial(may_hold_long_number, min_digits=config.long_number_digits)
+                    self._finders.append((info.name, finder, False, config.long_number_digits, gate))
             else:
-                self._finders.append((info.name, info.finder, info.priority_class == CHECKSUM_CLASS, info.min_digits))
+                checksum = info.priority_class == CHECKSUM_CLASS
+                self._finders.append((info.name, info.finder, checksum, info.min_digits, info.gate))
         # IBANs first: their digits look like cards, BSNs and VAT numbers, which then need not be validated there.
         self._finders.sort(key=lambda entry: entry[0] != "iban")
         # Most chat has no digits: only the finders that can match without any run then. In general a text with
@@ -143,9 +147,11 @@ class Engine:
             digits_left = scan.digit_total  # digits outside checksum-validated finds that are sure to be kept
             checksum_found: List[Span] = []
             scan.settled = self._checksum_finds_final and "#" not in text
-            for current, finder, checksum, min_digits in tier:
+            for current, finder, checksum, min_digits, gate in tier:
                 if min_digits > digits_left and not checksum:
                     continue  # its finds would hold that many digits, so they would overlap a checksum find and lose
+                if gate is not None and not gate(scan):
+                    continue
                 if limit_builtins:
                     remaining = deadline - time.perf_counter()
                     if remaining <= 0:

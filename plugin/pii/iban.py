@@ -77,6 +77,15 @@ def _take(text: str, start: int, length: int) -> Optional[int]:
     return index
 
 
+def may_hold_iban(scan: Scan) -> bool:
+    """Gate: an IBAN's check digits start a run of 2+ digits right after a registry country's two letters."""
+    text = scan.text
+    return any(
+        length >= 2 and start >= 2 and text[start - 2 : start].upper() in IBAN_LENGTHS
+        for (start, _), length in zip(scan.runs, scan.lengths)
+    )
+
+
 def find_ibans(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 2:  # check digits only: a Latvian BBAN may be all letters
         return

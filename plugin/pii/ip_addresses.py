@@ -15,9 +15,22 @@ _IPV6 = regex.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}
 _VERSION_BEFORE = regex.compile(r"(?i)\b(?:v|ver|version|versie|release|build)\W{0,3}$")
 
 
+def _may_hold_ipv4(scan: Scan) -> bool:
+    return scan.digit_total >= 4 and scan.text.count(".") >= 3
+
+
+def _may_hold_ipv6(scan: Scan) -> bool:
+    return scan.text.count(":") >= 2
+
+
+def may_hold_ip_address(scan: Scan) -> bool:
+    """Gate: four dotted numbers, or two colons."""
+    return _may_hold_ipv4(scan) or _may_hold_ipv6(scan)
+
+
 def find_ip_addresses(scan: Scan) -> Iterator[Span]:
     text = scan.text
-    if scan.digit_total >= 4 and text.count(".") >= 3:
+    if _may_hold_ipv4(scan):
         for match in finditer(_IPV4, scan, scan.digit_start(0)):
             if _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
                 continue
@@ -26,7 +39,7 @@ def find_ip_addresses(scan: Scan) -> Iterator[Span]:
             except ValueError:
                 continue
             yield make_span(match.start(), match.end(), "ip_address", {"version": "4"}, validated=True)
-    if text.count(":") >= 2:
+    if _may_hold_ipv6(scan):
         for match in finditer(_IPV6, scan):
             value = match.group()
             if sum(char.isalnum() for char in value) < 2:

@@ -20,8 +20,13 @@ _MONEY = regex.compile(
 _HINT = hint_pattern(("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound"))
 
 
+def may_hold_currency(scan: Scan) -> bool:
+    """Gate: an amount has digits and a currency symbol or word."""
+    return scan.digit_total > 0 and _HINT.search(scan.lower) is not None
+
+
 def find_money(scan: Scan) -> Iterator[Span]:
-    if not scan.digit_total or not _HINT.search(scan.lower):
+    if not may_hold_currency(scan):
         return
     for match in finditer(_MONEY, scan, scan.digit_start(4)):  # "US$ 5"
         yield make_span(match.start(), match.end(), "currency")

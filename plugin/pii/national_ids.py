@@ -8,7 +8,7 @@ import regex
 
 from plugin.pii.checksums import elfproef_valid
 from plugin.pii.context_words import REFERENCE_BEFORE
-from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, search
+from plugin.pii.scan import Scan, finditer, has_word_near, search
 from plugin.pii.spans import Span, make_span
 
 # Not a tail of a longer grouped run ("0051 912 347 259", "+421 (0)912 123 965"): those are one number.
@@ -46,7 +46,39 @@ _PASSPORT_SHAPES = regex.compile(
 )
 
 
-_PASSPORT_HINT = hint_pattern(("pas", "reis", "travel"))
+# The grouped forms of _BSN and _SSN: (group lengths, separators that may join them, the same one twice).
+_BSN_GROUPS = (((4, 2, 3), "."), ((3, 3, 3), ". "))
+_SSN_GROUPS = (((3, 2, 4), "- "),)
+
+
+def _has_nine_digits(scan: Scan, groups: tuple) -> bool:
+    """A whole run of nine digits, or three runs of the given lengths joined twice by the same one-character gap."""
+    lengths, gaps = scan.lengths, scan.gaps
+    if 9 in lengths:
+        return True
+    for index in range(len(gaps) - 1):
+        gap = gaps[index]
+        if len(gap) == 1 and gaps[index + 1] == gap:
+            for shape, separators in groups:
+                if gap in separators and tuple(lengths[index : index + 3]) == shape:
+                    return True
+    return False
+
+
+def may_hold_bsn(scan: Scan) -> bool:
+    """Gate: a BSN is nine digits, plain or in the dotted or spaced groups of _BSN."""
+    return scan.digit_total >= 9 and _has_nine_digits(scan, _BSN_GROUPS)
+
+
+def may_hold_ssn(scan: Scan) -> bool:
+    """Gate: an SSN is nine digits, plain or grouped 3-2-4 by dashes or spaces."""
+    return scan.digit_total >= 9 and _has_nine_digits(scan, _SSN_GROUPS)
+
+
+def may_hold_passport(scan: Scan) -> bool:
+    """Gate: a passport number needs a passport word, and each of those contains one of the hint words."""
+    lower = scan.lower
+    return "pas" in lower or "reis" in lower or "travel" in lower
 
 
 def is_ssn(area: str, group: str, serial: str) -> bool:
@@ -84,7 +116,7 @@ def find_ssns(scan: Scan) -> Iterator[Span]:
 def find_passports(scan: Scan) -> Iterator[Span]:
     # A context word inside a window is one in the whole text too (the pattern ends in no boundary or lookahead that
     # a window's end could fake), so a text without any has no passport number.
-    if not _PASSPORT_HINT.search(scan.lower) or search(_PASSPORT_CONTEXT, scan, 0, len(scan.text)) is None:
+    if not may_hold_passport(scan) or search(_PASSPORT_CONTEXT, scan, 0, len(scan.text)) is None:
         return
     for match in finditer(_PASSPORT, scan):
         value = match.group()

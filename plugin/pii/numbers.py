@@ -8,6 +8,11 @@ from plugin.pii.scan import DIGIT_RUN, Scan, finditer
 from plugin.pii.spans import Span, make_span
 
 
+def may_hold_long_number(scan: Scan, min_digits: int) -> bool:
+    """Gate: a run of at least ``min_digits`` (0 turns the catch-all off)."""
+    return min_digits > 0 and scan.max_run >= min_digits
+
+
 def find_long_numbers(scan: Scan, min_digits: int) -> Iterator[Span]:
     if min_digits <= 0 or scan.max_run < min_digits:
         return

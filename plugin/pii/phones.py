@@ -15,7 +15,7 @@ from phonenumbers import PhoneMetadata
 
 from plugin.pii.context_words import PIN_CONTEXT, REFERENCE_BEFORE
 from plugin.pii.phone_validity import load_region, valid_for_region, valid_international
-from plugin.pii.scan import Scan, finditer, search
+from plugin.pii.scan import SPACE_CHARS, Scan, finditer, search
 from plugin.pii.spans import Span, make_span
 
 # Not glued to a word or another number, except a phone label and a colon ("tel:0612345678"): after other words a
@@ -154,6 +154,18 @@ def _droppable_leading(text: str, groups: List[Tuple[int, int]]) -> int:
     ):
         count += 1
     return count
+
+
+_CANDIDATE_GAP_CHARS = SPACE_CHARS + "-./()"  # every character _CANDIDATE allows between two digits
+
+
+def _joins_candidate(gap: str) -> bool:
+    return not gap.strip(_CANDIDATE_GAP_CHARS)
+
+
+def may_hold_phone(scan: Scan) -> bool:
+    """Gate: a phone candidate holds 7+ digits with only spaces, dashes, dots, slashes or brackets between them."""
+    return scan.digit_total >= _MIN_DIGITS and scan.longest_cluster(_joins_candidate) >= _MIN_DIGITS
 
 
 def find_phones(scan: Scan) -> Iterator[Span]:

@@ -40,6 +40,23 @@ _POSTAL_WORD_BEFORE = regex.compile(r"(?i)\b(?:post\s?code|postal|pc|zip|plz|pos
 _PLACE_AFTER = regex.compile(r",?\s[A-ZÄÖÜ][a-zäöüßéè]{2,}")
 
 
+def _letters_follow(text: str, end: int) -> bool:
+    """Two letters ending a word right after a run, or after one space (a NL code's form; a GB code's inward digit
+    has none): how every NL and GB code ends."""
+    if end < len(text) and text[end] == " ":
+        end += 1
+    after = text[end + 2 : end + 3]
+    return text[end : end + 2].isalpha() and not (after.isalnum() or after == "_")
+
+
+def may_hold_postal_code(scan: Scan) -> bool:
+    """Gate: a DE code is a whole run of five digits; NL and GB codes end in a run of at most four, then letters."""
+    text = scan.text
+    return any(
+        length == 5 or (length <= 4 and _letters_follow(text, end)) for (_, end), length in zip(scan.runs, scan.lengths)
+    )
+
+
 def find_postal_codes(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 1:
         return

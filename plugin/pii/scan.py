@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Callable, Iterable, List, Optional, Tuple
 
 import regex
 
 DIGIT_RUN = regex.compile(r"\d+")
+_ASCII_DIGIT_RUN = re.compile(r"[0-9]+")  # the same runs in ASCII text, where ``re`` starts up faster
+
+SPACE_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character ``str.isspace`` accepts (a superset of ``regex``'s ``\\s``; a test checks both), for gap tests."""
 
 
 def _has_ascii_digit(text: str) -> bool:
@@ -18,44 +25,54 @@ def _has_ascii_digit(text: str) -> bool:
     )
 
 
-_DIGIT_MARKS = bytes(ord("d") if char in b"0123456789" else ord(" ") for char in range(256))
-
-
 class Scan:
     """Per-message state shared by the finders. ``timeout`` is the remaining regex budget (None: no limit needed)."""
 
-    __slots__ = ("text", "lower", "digit_total", "max_run", "first_digit", "timeout", "phone_regions", "claimed", "settled")
+    __slots__ = (
+        "text", "lower", "runs", "lengths", "gaps", "digit_total", "max_run", "first_digit", "timeout", "phone_regions",
+        "claimed", "settled",
+    )
 
     def __init__(self, text: str, timeout: Optional[float], phone_regions: tuple) -> None:
         self.text = text
         # Only for cheap substring pre-filters: str.lower() may change lengths, so offsets never come from it.
         self.lower = text.lower()
         if text.isascii():
-            if _has_ascii_digit(text):
-                # Digits become b"d", everything else ASCII whitespace: one C pass instead of a regex findall.
-                marks = text.encode("ascii").translate(_DIGIT_MARKS)
-                self.digit_total = marks.count(b"d")
-                self.max_run = max(map(len, marks.split()))
-                self.first_digit = marks.find(b"d")
-            else:
-                self.digit_total = self.max_run = 0
-                self.first_digit = len(text)
+            pattern = _ASCII_DIGIT_RUN if _has_ascii_digit(text) else None
         else:
-            runs = DIGIT_RUN.findall(text)
-            if runs:
-                lengths = list(map(len, runs))
-                self.digit_total = sum(lengths)
-                self.max_run = max(lengths)
-                self.first_digit = DIGIT_RUN.search(text).start()
-            else:
-                self.digit_total = self.max_run = 0
-                self.first_digit = len(text)
+            pattern = DIGIT_RUN
+        # Every maximal run of ``\d`` digits as (start, end), its length, and the text between each run and the next:
+        # what the finders' gates (``TypeInfo.gate``) read.
+        self.runs: List[Tuple[int, int]] = [match.span() for match in pattern.finditer(text)] if pattern else []
+        self.lengths: List[int] = [end - start for start, end in self.runs]
+        if self.runs:
+            self.gaps: List[str] = [text[end:start] for (_, end), (start, _) in zip(self.runs, self.runs[1:])]
+            self.digit_total = sum(self.lengths)
+            self.max_run = max(self.lengths)
+            self.first_digit = self.runs[0][0]
+        else:
+            self.gaps = []
+            self.digit_total = self.max_run = 0
+            self.first_digit = len(text)
         self.timeout = timeout
         self.phone_regions = phone_regions
         self.claimed: list = []  # (start, end) of checksum-validated finds, which lower-priority finders may skip
         # True while every claimed find is sure to be in the result (set by the engine): then even checksum finders
         # may skip a stretch inside one, since a shorter find of the same class loses to it.
         self.settled = False
+
+    def longest_cluster(self, joins: Callable[[str], bool]) -> int:
+        """The most digits in a sequence of runs whose every gap ``joins`` accepts. A finder whose values are such a
+        sequence with N digits cannot find one when this is below N."""
+        lengths = self.lengths
+        if not lengths:
+            return 0
+        best = total = lengths[0]
+        for gap, length in zip(self.gaps, lengths[1:]):
+            total = total + length if joins(gap) else length
+            if total > best:
+                best = total
+        return best
 
     def claim(self, spans: list) -> None:
         """Record checksum-validated spans: they win every overlap, so later finders need not validate inside them."""

@@ -32,6 +32,23 @@ _CODE_IS_BEFORE = regex.compile(
 _PIN_HINT = hint_pattern(PIN_HINTS)
 
 
+_ICCID_GAPS = frozenset({" ", "-"})
+
+
+def may_hold_sim_number(scan: Scan) -> bool:
+    """Gate: an ICCID is 19-20 digits, single spaces or dashes between them."""
+    return scan.digit_total >= 19 and scan.longest_cluster(_ICCID_GAPS.__contains__) >= 19
+
+
+def may_hold_pin_code(scan: Scan) -> bool:
+    """Gate: a code is one whole run of 4-8 digits, and some secret word must be in the text."""
+    return (
+        scan.max_run >= 4
+        and any(4 <= length <= 8 for length in scan.lengths)
+        and _PIN_HINT.search(scan.lower) is not None
+    )
+
+
 def find_sim_numbers(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 19:
         return

@@ -10,7 +10,7 @@ from typing import Callable, Dict, Iterator, Optional, Tuple
 import regex
 
 from plugin.pii.checksums import alnum_to_number, iso7064_mod11_10_valid, luhn_valid, weighted_mod11
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan, finditer, search
 from plugin.pii.spans import Span, make_span
 
 
@@ -87,6 +87,15 @@ _VAT = regex.compile(
     regex.IGNORECASE,
 )
 _BODY_PATTERNS = {country: regex.compile(pattern) for country, (pattern, _check) in VAT_FORMATS.items()}
+
+
+# How every _VAT match starts: a country prefix, then what may stand before the body's first digit.
+_PREFIX_THEN_DIGIT = regex.compile(r"(?<![\w])(?:" + "|".join(VAT_FORMATS) + r")[ \-.]?[0-9A-Z]? ?\d", regex.IGNORECASE)
+
+
+def may_hold_vat_number(scan: Scan) -> bool:
+    """Gate: a VAT id has a country prefix right before its digits."""
+    return scan.digit_total >= MIN_DIGITS and search(_PREFIX_THEN_DIGIT, scan, scan.digit_start(5), len(scan.text)) is not None
 
 
 def vat_country(value: str) -> Optional[str]:

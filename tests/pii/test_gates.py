@@ -1,0 +1,97 @@
+"""The finders' gates: the engine skips a finder whose gate says no, so a gate must say yes wherever its finder finds
+something (else values would go unmasked), and it should say no on ordinary chat (else it saves nothing)."""
+
+import regex
+import sys
+from functools import partial
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.equivalence import texts
+from plugin.pii.catalogue import CATALOGUE
+from plugin.pii.numbers import find_long_numbers, may_hold_long_number
+from plugin.pii.scan import SPACE_CHARS, Scan
+
+from .test_properties import PII_VALUES
+
+REGIONS = ("NL", "DE", "GB", "US", "FR", "BE")
+FINDERS = [(info.name, info.finder, info.gate) for info in CATALOGUE if info.name != "long_number"]
+FINDERS.append(("long_number", partial(find_long_numbers, min_digits=9), partial(may_hold_long_number, min_digits=9)))
+CORPUS = [text for _source, text in texts(chat=600, fuzz=6000)]
+
+
+def _gate_misses(text: str) -> list:
+    """Types whose finder finds something in ``text`` while its gate says it cannot."""
+    return [
+        name
+        for name, finder, gate in FINDERS
+        if list(finder(Scan(text, None, REGIONS))) and not gate(Scan(text, None, REGIONS))
+    ]
+
+
+def test_every_type_has_a_gate():
+    assert all(gate is not None for _name, _finder, gate in FINDERS)
+
+
+def test_no_gate_refuses_a_text_its_finder_finds_something_in():
+    """Generated values of every type in chat sentences, hard negatives, the unit tests' odd inputs, and thousands of
+    random mutations of those (separators, brackets, digits and letters inserted or cut, other scripts)."""
+    misses = {}
+    for text in CORPUS:
+        for name in _gate_misses(text):
+            misses.setdefault(name, 0)
+            misses[name] += 1
+    assert misses == {}
+    found = {name for text in CORPUS for name, finder, _gate in FINDERS if list(finder(Scan(text, None, REGIONS)))}
+    assert found == {name for name, _finder, _gate in FINDERS}  # the corpus exercises every finder
+
+
+pieces = st.one_of(
+    st.sampled_from(PII_VALUES),
+    st.sampled_from([" ", "  ", " - ", "-", ".", "/", "(", ")", "+", ":", "\u00a0", "\u2007", "\u0663", "NL", "de ",
+                     "pin ", "puk ", "bsn ", "ssn ", "passport ", "straat ", "Street", " Baker ", "jan ", "€", "EUR"]),
+    st.text(alphabet="0123456789", min_size=1, max_size=12),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(pieces, max_size=10).map("".join))
+def test_gates_hold_on_generated_texts(text):
+    assert _gate_misses(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, I would like to know when my order arrives",
+        "my order 12345 has not arrived yet",
+        "we spoke at 10:30 about 3 parcels",
+        "it costs 4 times as much as last year",
+    ],
+)
+def test_gates_refuse_ordinary_chat(text):
+    """Only cheap, always-possible types may pass on plain chat and everyday numbers (no card, IBAN, phone...)."""
+    scan_gate = {name: gate(Scan(text, None, REGIONS)) for name, _finder, gate in FINDERS}
+    passed = {name for name, allowed in scan_gate.items() if allowed}
+    assert passed <= {"postal_code", "pin_puk", "date"}  # a 5-digit run may be a DE postcode; "10:30" has short runs
+    assert not passed & {"credit_card", "iban", "sim_number", "vat_number", "bsn", "ssn", "phone", "street_address"}
+
+
+def test_scan_runs_lengths_and_gaps():
+    scan = Scan("call 06-1234 5678 or ٣٤", None, REGIONS)
+    assert scan.runs == [(5, 7), (8, 12), (13, 17), (21, 23)]
+    assert scan.lengths == [2, 4, 4, 2]
+    assert scan.gaps == ["-", " ", " or "]
+    assert (scan.digit_total, scan.max_run, scan.first_digit) == (12, 4, 5)
+    assert scan.longest_cluster(lambda gap: gap in {"-", " "}) == 10
+    empty = Scan("no digits", None, REGIONS)
+    assert (empty.runs, empty.gaps, empty.digit_total, empty.first_digit) == ([], [], 0, len("no digits"))
+
+
+def test_space_chars_are_every_space_and_cover_regex_whitespace():
+    every = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+    assert set(SPACE_CHARS) == every
+    assert all(char in every for char in map(chr, range(sys.maxunicode + 1)) if regex.match(r"\s", char))
