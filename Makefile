@@ -1,5 +1,5 @@
 # rasa-guard: the two quick-start commands are `make chat` and `make test`.
-.PHONY: chat test install train run-actions clean
+.PHONY: chat test install compile train run-actions clean
 .DEFAULT_GOAL := chat
 
 VENV := .venv
@@ -12,8 +12,13 @@ export PYTHONWARNINGS := ignore
 install:
 	@scripts/install.sh
 
+# The PII engine as a mypyc build (about twice as fast); a no-op when the build matches the sources, and the engine
+# stays pure Python where no C compiler is available.
+compile: install
+	@$(BIN)/python scripts/compile_engine.py
+
 # `rasa train` skips the work when config, domain and data are unchanged since the last model.
-train: install
+train: compile
 	@mkdir -p .rasa-guard
 	$(BIN)/rasa train --config config.yml --domain domain.yml --data data --out models
 
@@ -22,7 +27,7 @@ train: install
 chat: train
 	@scripts/chat.sh
 
-test: install
+test: compile
 	$(BIN)/python -m pytest
 
 run-actions: install

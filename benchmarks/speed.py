@@ -2,6 +2,10 @@
 
 Run from the repository root: ``.venv/bin/python -m benchmarks.speed [--messages N] [--rounds R] [--skip-presidio]``.
 
+Our engine runs as the build ``plugin.pii`` picks (the mypyc build when it matches the sources, see
+``scripts/compile_engine.py``); when that is the compiled one, the same engine as pure Python is measured too, in a
+subprocess with ``RASA_GUARD_PURE_PYTHON=1``, so both appear side by side.
+
 Measures, for both sides, per-message latency (median, p99, in µs) and throughput (messages/s) of a full mask
 (ours: ``engine.mask(text, "storage")``; Presidio: ``analyze`` + ``anonymize``) and of detection alone, plus cold
 start (import + engine build) in a fresh subprocess, median of several repeats. Presidio runs in its own throwaway
@@ -30,6 +34,7 @@ if __package__ in (None, ""):
 from benchmarks import corpus  # noqa: E402
 from benchmarks.engine import REPO_ROOT, build_default_engine, corpus_options  # noqa: E402
 from benchmarks.timing import time_calls  # noqa: E402
+from plugin.pii.compiled import PURE_PYTHON_ENV  # noqa: E402
 
 PRESIDIO_VENV = REPO_ROOT / "benchmarks" / ".venv-presidio"
 PRESIDIO_RUNNER = REPO_ROOT / "benchmarks" / "presidio_runner.py"
@@ -101,15 +106,38 @@ def _offline_env() -> dict[str, str]:
     return env
 
 
-def cold_start(command: Sequence[str], repeats: int) -> dict[str, float]:
+def cold_start(command: Sequence[str], repeats: int, env: Optional[dict[str, str]] = None) -> dict[str, float]:
     """Median import+build (and first message) over ``repeats`` fresh subprocesses."""
     runs = []
     for _ in range(repeats):
-        completed = subprocess.run(list(command), capture_output=True, text=True, cwd=REPO_ROOT, env=_offline_env())
+        completed = subprocess.run(
+            list(command), capture_output=True, text=True, cwd=REPO_ROOT, env=env or _offline_env()
+        )
         if completed.returncode != 0:
             raise RuntimeError(f"cold-start run failed: {completed.stderr[-2000:]}")
         runs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def measure_ours(engine: Any, messages: Sequence[str], rounds: int) -> dict[str, Any]:
+    return {
+        "mask": time_calls(lambda text: engine.mask(text, "storage"), messages, rounds),
+        "detect": time_calls(engine.detect, messages, rounds),
+    }
+
+
+def run_ours_pure(args: argparse.Namespace) -> dict[str, Any]:
+    """Our engine from its Python sources, in a subprocess on the same messages; cold start likewise."""
+    env = dict(_offline_env(), **{PURE_PYTHON_ENV: "1"})
+    command = [sys.executable, "-m", "benchmarks.speed", "--ours-json", "--messages", str(args.messages),
+               "--rounds", str(args.rounds), "--seed", str(args.seed)]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, env=env)
+    if completed.returncode != 0:
+        raise RuntimeError(f"pure-Python run failed: {completed.stderr[-2000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    pure_cold = [sys.executable, "-c", COLD_START_CODE]
+    result["cold"] = cold_start(pure_cold, args.cold_repeats, env)
+    return result
 
 
 def run_presidio(messages_file: Path, rounds: int, cold_repeats: int, phone_regions: Sequence[str]) -> dict[str, Any]:
@@ -159,23 +187,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--cold-repeats", type=int, default=5)
     parser.add_argument("--skip-presidio", action="store_true")
     parser.add_argument("--show-slowest", type=int, default=5, help="slowest messages (ours) to list by pattern")
+    parser.add_argument("--ours-json", action="store_true", help=argparse.SUPPRESS)  # the pure-Python subprocess
     args = parser.parse_args(argv)
+
+    import plugin.pii
 
     engine, config = build_default_engine()
     samples = corpus.generate_chat_messages(args.seed, args.messages, corpus_options(config))
     messages = [s.text for s in samples]
+    if args.ours_json:
+        print(json.dumps(dict(measure_ours(engine, messages, args.rounds), compiled=plugin.pii.COMPILED)))
+        return 0
     lengths = sorted(len(m) for m in messages)
     print(
         f"{len(messages)} chat messages (seed {args.seed}), {lengths[0]}-{lengths[-1]} chars, median "
         f"{statistics.median(lengths):.0f}; {sum(1 for s in samples if s.labels)} carry PII; "
         f"{args.rounds} timed rounds; Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     )
+    build = "mypyc build" if plugin.pii.COMPILED else "pure Python (no matching mypyc build)"
+    print(f"our engine: {build}")
 
-    ours = {
-        "mask": time_calls(lambda text: engine.mask(text, "storage"), messages, args.rounds),
-        "detect": time_calls(engine.detect, messages, args.rounds),
-        "cold": cold_start([sys.executable, "-c", COLD_START_CODE], args.cold_repeats),
-    }
+    ours = measure_ours(engine, messages, args.rounds)
+    ours["cold"] = cold_start([sys.executable, "-c", COLD_START_CODE], args.cold_repeats)
+    pure = run_ours_pure(args) if plugin.pii.COMPILED else None
     presidio: Optional[dict[str, Any]] = None
     if not args.skip_presidio:
         with tempfile.TemporaryDirectory() as tmp:
@@ -187,6 +221,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("per-message latency and throughput:")
     print(_row("ours mask (storage view)", ours["mask"]))
     print(_row("ours detect", ours["detect"]))
+    if pure:
+        print(_row("ours pure Python, mask", pure["mask"]))
+        print(_row("ours pure Python, detect", pure["detect"]))
     if presidio:
         print(_row("presidio analyze+anonymize", presidio["mask"]))
         print(_row("presidio analyze", presidio["analyze"]))
@@ -204,6 +241,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f"  ours     import+build {1000 * ours['cold']['import_build_s']:8.1f} ms   "
         f"first message {1000 * ours['cold']['first_message_s']:8.1f} ms"
     )
+    if pure:
+        print(
+            f"  ours pure import+build {1000 * pure['cold']['import_build_s']:6.1f} ms   "
+            f"first message {1000 * pure['cold']['first_message_s']:8.1f} ms"
+        )
     if presidio:
         print(
             f"  presidio import+build {1000 * presidio['cold']['import_build_s']:8.1f} ms   "
@@ -228,6 +270,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         detect_ratio = ours["detect"]["throughput_msg_s"] / presidio["analyze"]["throughput_msg_s"]
         print()
         print(f"throughput ratio ours/presidio: mask {ratio:.1f}x, detect/analyze {detect_ratio:.1f}x")
+        if pure:
+            pure_ratio = pure["mask"]["throughput_msg_s"] / presidio["mask"]["throughput_msg_s"]
+            print(f"  ours as pure Python: mask {pure_ratio:.1f}x")
         if "mask_with_phones" in presidio:
             with_phones = ours["mask"]["throughput_msg_s"] / presidio["mask_with_phones"]["throughput_msg_s"]
             print(f"  against Presidio with its phone recognizer too (both sides cover phones): mask {with_phones:.1f}x")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv from Python 3.10 and install rasa-guard with the server, actions and test extras.
+# Create .venv from Python 3.10 and install rasa-guard with the server, actions, test and build extras.
 # Re-runs only when pyproject.toml or constraints.txt changed (stamp file). Sources: the package registry only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,6 @@ fi
 echo "install: installing rasa-guard and Rasa 3.6.21 into $VENV (about 2.8 GB on a first run)..."
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip<25"
 # constraints.txt pins every transitive dependency to the versions the test suite was run with.
-"$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[server,actions,test]"
+"$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[server,actions,test,build]"
 echo "$want" > "$STAMP"
 echo "install: done"

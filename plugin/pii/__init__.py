@@ -1,4 +1,5 @@
-"""rasa-guard's PII engine: detect and mask personal data in chat text. Pure Python on ``regex`` and ``phonenumbers``.
+"""rasa-guard's PII engine: detect and mask personal data in chat text. Python on ``regex`` and ``phonenumbers``,
+run as a mypyc build when one matching the sources exists (``scripts/compile_engine.py``; see ``compiled``).
 
 Usage::
 
@@ -39,14 +40,20 @@ patterns) from 1,000 characters on. On timeout the engine fails closed: ``mask``
 logged on the ``plugin.pii`` logger (plus the optional ``on_timeout(rule_name, text_length)`` callback).
 """
 
-from plugin.pii.catalogue import BUILTIN_TYPES, DEFAULT_TAGS
-from plugin.pii.config import VIEWS, CustomRule, EngineConfig, StrategySpec
-from plugin.pii.engine import Engine, build_engine
-from plugin.pii.errors import AdminViewError, InvalidRuleError, PIIConfigError, UnknownViewError
-from plugin.pii.spans import MaskResult, Span
+from plugin.pii.compiled import use_build
+
+COMPILED = use_build(__path__)
+"""True when the engine's modules below run as the mypyc build (``scripts/compile_engine.py``), False as sources."""
+
+from plugin.pii.catalogue import BUILTIN_TYPES, DEFAULT_TAGS  # noqa: E402 - after the build is chosen
+from plugin.pii.config import VIEWS, CustomRule, EngineConfig, StrategySpec  # noqa: E402
+from plugin.pii.engine import Engine, build_engine  # noqa: E402
+from plugin.pii.errors import AdminViewError, InvalidRuleError, PIIConfigError, UnknownViewError  # noqa: E402
+from plugin.pii.spans import MaskResult, Span  # noqa: E402
 
 __all__ = [
     "AdminViewError",
+    "COMPILED",
     "BUILTIN_TYPES",
     "CustomRule",
     "DEFAULT_TAGS",

@@ -23,12 +23,11 @@ NUMBER_TYPES = (
 )
 NON_GEO_REGION = "001"
 
-_Pattern = "re.Pattern[str]"
 _TypeDescs = Tuple[Tuple[frozenset, str], ...]  # (possible lengths, national number pattern) per number type
 
 
 @lru_cache(maxsize=None)
-def _region_table(region: str) -> Optional[Tuple[frozenset, _Pattern, _TypeDescs]]:
+def _region_table(region: str) -> Optional[Tuple[frozenset, "re.Pattern[str]", _TypeDescs]]:
     """(general lengths, general pattern, the number types' lengths and patterns) of a region."""
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None or metadata.general_desc is None or not metadata.general_desc.national_number_pattern:
@@ -39,11 +38,11 @@ def _region_table(region: str) -> Optional[Tuple[frozenset, _Pattern, _TypeDescs
         for desc in (getattr(metadata, name) for name in NUMBER_TYPES)
         if desc is not None and desc.national_number_pattern
     )
-    return frozenset(general.possible_length or ()), re.compile(general.national_number_pattern), types
+    return frozenset(general.possible_length or ()), re.compile(str(general.national_number_pattern)), types
 
 
 @lru_cache(maxsize=None)
-def _types_pattern(region: str, length: int) -> Optional[_Pattern]:
+def _types_pattern(region: str, length: int) -> "Optional[re.Pattern[str]]":
     """One alternation of the region's type patterns that allow numbers of ``length`` digits (compiled when first
     needed: a region's first number from abroad costs one pattern, not one per length)."""
     table = _region_table(region)
@@ -74,7 +73,7 @@ def valid_for_region(national: str, region: str) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _leading_digits(region: str) -> Optional[_Pattern]:
+def _leading_digits(region: str) -> "Optional[re.Pattern[str]]":
     metadata = PhoneMetadata.metadata_for_region(region)
     return re.compile(metadata.leading_digits) if metadata is not None and metadata.leading_digits else None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple, Union
 
 import regex
 
@@ -37,10 +37,9 @@ class Scan:
         self.text = text
         # Only for cheap substring pre-filters: str.lower() may change lengths, so offsets never come from it.
         self.lower = text.lower()
+        pattern: "Optional[Union[re.Pattern[str], regex.Pattern[str]]]" = DIGIT_RUN
         if text.isascii():
             pattern = _ASCII_DIGIT_RUN if _has_ascii_digit(text) else None
-        else:
-            pattern = DIGIT_RUN
         # Every maximal run of ``\d`` digits as (start, end), its length, and the text between each run and the next:
         # what the finders' gates (``TypeInfo.gate``) read.
         self.runs: List[Tuple[int, int]] = [match.span() for match in pattern.finditer(text)] if pattern else []
