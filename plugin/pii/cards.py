@@ -106,8 +106,21 @@ _CHUNK_GAPS = frozenset({" ", "-", "  ", ".", " - "})  # what joins the groups o
 
 
 def may_hold_card(scan: Scan) -> bool:
-    """Gate: a card is 12+ digits in groups joined by the chunks' separators."""
-    return scan.longest_cluster(_CHUNK_GAPS.__contains__) >= 12
+    """Gate: a card is 12+ digits in groups joined by the chunks' separators, starting at a group whose first digits
+    are an issuer prefix (what _cards_in_groups requires of every start)."""
+    if scan.longest_cluster(_CHUNK_GAPS.__contains__) < 12:
+        return False
+    runs, lengths, gaps, text = scan.runs, scan.lengths, scan.gaps, scan.text
+    for first in range(len(runs)):
+        digits, last = lengths[first], first
+        while digits < 12 and last + 1 < len(runs) and gaps[last] in _CHUNK_GAPS:
+            last += 1
+            digits += lengths[last]
+        if digits >= 12:
+            lead = "".join(text[start:end] for start, end in runs[first : last + 1])[:6]
+            if any(lead[:width] in _PREFIXES for width in _WIDTHS):
+                return True
+    return False
 
 
 def find_cards(scan: Scan) -> Iterator[Span]:

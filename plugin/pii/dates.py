@@ -107,16 +107,34 @@ _MONTH_STEM = hint_pattern(name[:3] for name in MONTHS)
 
 
 def _may_hold_numeric(scan: Scan) -> bool:
-    """Three runs joined by the same single separator (dot, slash, dash or space): the parts of a numeric date."""
+    """Three runs joined twice by the same separator (dot, slash, dash or space), shaped as _NUMERIC's parts: a
+    4-digit year then two short parts, or two short parts then a 2- or 4-digit year."""
     if scan.digit_total < 4:
         return False
-    gaps = scan.gaps
-    return any(len(gap) == 1 and gap in "./- " and gap == after for gap, after in zip(gaps, gaps[1:]))
+    gaps, lengths = scan.gaps, scan.lengths
+    for index in range(len(gaps) - 1):
+        gap = gaps[index]
+        if len(gap) == 1 and gap in "./- " and gaps[index + 1] == gap:
+            first, second, third = lengths[index], lengths[index + 1], lengths[index + 2]
+            if second <= 2 and ((first == 4 and third <= 2) or (first <= 2 and third in (2, 4))):
+                return True
+    return False
+
+
+def _day_next_to_word(text: str, start: int, end: int) -> bool:
+    """_WRITTEN's day is followed by a suffix, dot or month (maybe after a space), or preceded by a month and a space."""
+    after = text[end : end + 1]
+    if after.isalpha() or after == "." or (after.isspace() and text[end + 1 : end + 2].isalpha()):
+        return True
+    return start >= 2 and text[start - 1].isspace() and (text[start - 2].isalpha() or text[start - 2] == ".")
 
 
 def _may_hold_written(scan: Scan) -> bool:
-    """A day (a whole run of one or two digits) and a month stem somewhere in the text."""
-    return bool(scan.lengths) and min(scan.lengths) <= 2 and _MONTH_STEM.search(scan.lower) is not None
+    """A day (a whole run of one or two digits) next to a word, and a month stem somewhere in the text."""
+    text = scan.text
+    return any(
+        length <= 2 and _day_next_to_word(text, start, end) for (start, end), length in zip(scan.runs, scan.lengths)
+    ) and _MONTH_STEM.search(scan.lower) is not None
 
 
 def may_hold_date(scan: Scan) -> bool:

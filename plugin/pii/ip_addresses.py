@@ -16,7 +16,14 @@ _VERSION_BEFORE = regex.compile(r"(?i)\b(?:v|ver|version|versie|release|build)\W
 
 
 def _may_hold_ipv4(scan: Scan) -> bool:
-    return scan.digit_total >= 4 and scan.text.count(".") >= 3
+    """Four runs of at most three digits joined by dots."""
+    if scan.digit_total < 4 or scan.text.count(".") < 3:
+        return False
+    gaps, lengths = scan.gaps, scan.lengths
+    return any(
+        gaps[index] == gaps[index + 1] == gaps[index + 2] == "." and max(lengths[index : index + 4]) <= 3
+        for index in range(len(gaps) - 2)
+    )
 
 
 def _may_hold_ipv6(scan: Scan) -> bool:

@@ -20,9 +20,30 @@ _MONEY = regex.compile(
 _HINT = hint_pattern(("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound"))
 
 
+def _symbol_before(text: str, start: int) -> bool:
+    """The last character of a symbol (€ $ £, eur usd gbp us$) right before a run, or before one space."""
+    index = start - 1
+    if index >= 0 and text[index].isspace():
+        index -= 1
+    return index >= 0 and text[index].lower() in "€$£rdp"
+
+
+def _symbol_after(text: str, end: int) -> bool:
+    """The first character of a symbol (€ $ £, eur euro usd dollar gbp pound) right after a run, after ",-", or
+    after one space."""
+    if text.startswith(",-", end):
+        end += 2
+    if end < len(text) and text[end].isspace():
+        end += 1
+    return end < len(text) and text[end].lower() in "€$£eudgp"
+
+
 def may_hold_currency(scan: Scan) -> bool:
-    """Gate: an amount has digits and a currency symbol or word."""
-    return scan.digit_total > 0 and _HINT.search(scan.lower) is not None
+    """Gate: an amount starts and ends with a run, and a currency symbol or word touches one of its ends."""
+    text = scan.text
+    return any(_symbol_before(text, start) or _symbol_after(text, end) for start, end in scan.runs) and (
+        _HINT.search(scan.lower) is not None
+    )
 
 
 def find_money(scan: Scan) -> Iterator[Span]:

@@ -163,9 +163,30 @@ def _joins_candidate(gap: str) -> bool:
     return not gap.strip(_CANDIDATE_GAP_CHARS)
 
 
+def _may_start_candidate(text: str, start: int) -> bool:
+    """False when _CANDIDATE's lookbehind rules out a candidate starting with the run at ``start`` (right after a
+    letter, "@", "." and the like); a "+", "(", space or label before the run may begin one."""
+    if start == 0:
+        return True
+    char = text[start - 1]
+    return not ((char.isascii() and char.isalpha()) or char in "@.,/=-_")
+
+
 def may_hold_phone(scan: Scan) -> bool:
-    """Gate: a phone candidate holds 7+ digits with only spaces, dashes, dots, slashes or brackets between them."""
-    return scan.digit_total >= _MIN_DIGITS and scan.longest_cluster(_joins_candidate) >= _MIN_DIGITS
+    """Gate: a phone candidate starts where its lookbehind allows and holds 7+ digits with only spaces, dashes,
+    dots, slashes or brackets between them."""
+    if scan.digit_total < _MIN_DIGITS:
+        return False
+    text, gaps = scan.text, scan.gaps
+    total = 0  # digits of the candidate that may run up to this run (0: none may)
+    for index, ((start, _), length) in enumerate(zip(scan.runs, scan.lengths)):
+        if total and _joins_candidate(gaps[index - 1]):
+            total += length
+        else:
+            total = length if _may_start_candidate(text, start) else 0
+        if total >= _MIN_DIGITS:
+            return True
+    return False
 
 
 def find_phones(scan: Scan) -> Iterator[Span]:

@@ -5,12 +5,13 @@ Each entry: country prefix -> body pattern and optional check-digit function (No
 
 from __future__ import annotations
 
+import string
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import regex
 
 from plugin.pii.checksums import alnum_to_number, iso7064_mod11_10_valid, luhn_valid, weighted_mod11
-from plugin.pii.scan import Scan, finditer, search
+from plugin.pii.scan import Scan, finditer
 from plugin.pii.spans import Span, make_span
 
 
@@ -89,13 +90,31 @@ _VAT = regex.compile(
 _BODY_PATTERNS = {country: regex.compile(pattern) for country, (pattern, _check) in VAT_FORMATS.items()}
 
 
-# How every _VAT match starts: a country prefix, then what may stand before the body's first digit.
-_PREFIX_THEN_DIGIT = regex.compile(r"(?<![\w])(?:" + "|".join(VAT_FORMATS) + r")[ \-.]?[0-9A-Z]? ?\d", regex.IGNORECASE)
+# What may stand between two digit runs of one body: letters (with the three non-ASCII ones that IGNORECASE [A-Z]
+# also matches: dotless i, long s, Kelvin sign), "+", "*", and the spaces and dots between groups.
+_BODY_GAP_CHARS = string.ascii_letters + "+* .\u0131\u017f\u212a"
+_FOLD_TO_ASCII = str.maketrans({"\u0131": "I", "\u017f": "S", "\u212a": "K"})
+
+
+def _joins_body(gap: str) -> bool:
+    return not gap.strip(_BODY_GAP_CHARS)
+
+
+def _country_code_before(text: str, start: int) -> bool:
+    """A VAT country code (any case) ends 0-3 characters before the digit at ``start``: _VAT's code, [ -.]?, one
+    letter or digit, and a space may stand between."""
+    for end in range(start, max(2, start - 3) - 1, -1):
+        if text[end - 2 : end].translate(_FOLD_TO_ASCII).upper() in VAT_FORMATS:
+            return True
+    return False
 
 
 def may_hold_vat_number(scan: Scan) -> bool:
-    """Gate: a VAT id has a country prefix right before its digits."""
-    return scan.digit_total >= MIN_DIGITS and search(_PREFIX_THEN_DIGIT, scan, scan.digit_start(5), len(scan.text)) is not None
+    """Gate: a VAT id's body holds 6+ digits and starts with a run right after a country code."""
+    if scan.digit_total < MIN_DIGITS or scan.longest_cluster(_joins_body) < MIN_DIGITS:
+        return False
+    text = scan.text
+    return any(_country_code_before(text, start) for start, _ in scan.runs)
 
 
 def vat_country(value: str) -> Optional[str]:
