@@ -183,7 +183,7 @@ class Engine:
             if all(before.end <= after.start for before, after in zip(ordered, ordered[1:])) and all(
                 _significant(text, span) > self._keep_max for span in ordered
             ):
-                return scan.digit_total - sum(len(run) for span in ordered for run in DIGIT_RUN.findall(text, span.start, span.end))
+                return scan.digit_total - sum(_digits_within(scan, span) for span in ordered)
             scan.settled = False
         return scan.digit_total
 
@@ -352,6 +352,13 @@ def _isolated(text: str, span: Span) -> bool:
     if after >= len(text):
         return True
     return text[after].isspace() and not (after + 1 < len(text) and _joins(text[after + 1]))
+
+
+def _digits_within(scan: Scan, span: Span) -> int:
+    """Digits of ``scan.runs`` inside ``span`` (runs cut at its edges, as a digit search in that window counts them)."""
+    return sum(
+        min(end, span.end) - max(start, span.start) for start, end in scan.runs if start < span.end and span.start < end
+    )
 
 
 def _significant(text: str, span: Span) -> int:

@@ -47,7 +47,7 @@ def find_ip_addresses(scan: Scan) -> Iterator[Span]:
                 continue
             yield make_span(match.start(), match.end(), "ip_address", {"version": "4"}, validated=True)
     if _may_hold_ipv6(scan):
-        for match in finditer(_IPV6, scan):
+        for match in finditer(_IPV6, scan, max(0, text.find(":") - 4)):  # a colon follows at most 4 hex digits
             value = match.group()
             if sum(char.isalnum() for char in value) < 2:
                 continue  # "::" alone, or a lone hex digit between colons

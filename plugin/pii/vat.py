@@ -104,6 +104,11 @@ def _country_code_before(text: str, start: int) -> bool:
     """A VAT country code (any case) ends 0-3 characters before the digit at ``start``: _VAT's code, [ -.]?, one
     letter or digit, and a space may stand between."""
     for end in range(start, max(2, start - 3) - 1, -1):
+        if not (text[end - 1].isalpha() and text[end - 2].isalpha()):
+            continue  # the cheap test first: most runs follow a space
+        before = text[end - 3] if end >= 3 else " "
+        if before.isascii() and (before.isalnum() or before == "_"):
+            continue  # the code must start a word ("order 123" holds no DE)
         if text[end - 2 : end].translate(_FOLD_TO_ASCII).upper() in VAT_FORMATS:
             return True
     return False
@@ -111,10 +116,12 @@ def _country_code_before(text: str, start: int) -> bool:
 
 def may_hold_vat_number(scan: Scan) -> bool:
     """Gate: a VAT id's body holds 6+ digits and starts with a run right after a country code."""
-    if scan.digit_total < MIN_DIGITS or scan.longest_cluster(_joins_body) < MIN_DIGITS:
+    if scan.digit_total < MIN_DIGITS:
         return False
     text = scan.text
-    return any(_country_code_before(text, start) for start, _ in scan.runs)
+    return any(_country_code_before(text, start) for start, _ in scan.runs) and (
+        scan.longest_cluster(_joins_body) >= MIN_DIGITS
+    )
 
 
 def vat_country(value: str) -> Optional[str]:

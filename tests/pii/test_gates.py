@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from benchmarks.equivalence import texts
 from plugin.pii.catalogue import CATALOGUE
 from plugin.pii.numbers import find_long_numbers, may_hold_long_number
-from plugin.pii.scan import SPACE_CHARS, Scan
+from plugin.pii.scan import SPACE_CHARS, Scan, _ascii_runs
 
 from .test_properties import PII_VALUES
 
@@ -95,3 +95,10 @@ def test_space_chars_are_every_space_and_cover_regex_whitespace():
     every = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
     assert set(SPACE_CHARS) == every
     assert all(char in every for char in map(chr, range(sys.maxunicode + 1)) if regex.match(r"\s", char))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789 ab.-", max_size=40))
+def test_ascii_runs_loop_finds_what_the_regex_finds(text):
+    """The compiled build finds runs by a character loop (see scan._ascii_runs); it must agree with the regex."""
+    assert _ascii_runs(text) == [match.span() for match in regex.finditer(r"\d+", text)]
