@@ -11,6 +11,8 @@ from plugin.policy import log_redaction
 from plugin.policy.guard import Guard, install_log_redaction, set_current_guard
 from plugin.policy.settings import parse_privacy_config
 
+from tests.engine_spy import record_scans
+
 CARD = "4111 1111 1111 1111"
 
 
@@ -21,11 +23,7 @@ def guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Guard]:
 
 
 def scans_of(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> List[str]:
-    engine = guard.engine("rest")
-    scanned: List[str] = []
-    real_mask_views = engine.mask_views
-    monkeypatch.setattr(engine, "mask_views", lambda text, views, *a: scanned.append(text) or real_mask_views(text, views, *a))
-    return scanned
+    return record_scans(guard, "mask_views", monkeypatch)
 
 
 def test_a_clean_text_is_scanned_once_and_a_text_with_pii_every_time(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from plugin.policy.guard import Guard
 from plugin.policy.settings import parse_privacy_config
 from plugin.server.channel import protected_user_message
 from plugin.server.tracker_store import MaskingTrackerStore, TrackerStoreConfigError, TrackerStoreUnavailableError
+from tests.engine_spy import record_scans
 from tests.harness import free_port
 
 CARD = "4111 1111 1111 1111"
@@ -292,14 +293,12 @@ def test_a_message_masked_by_the_guarded_channel_is_stored_as_rendered_without_a
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = make_store(tmp_path)
+    scanned = record_scans(store.guard, "mask", monkeypatch)
     message = protected_user_message(f"my card is {CARD} and my iban {IBAN}", "c9", channel="rest", guard=store.guard)
     tracker = DialogueStateTracker("c9", DOMAIN.slots)
     tracker.update(UserUttered(message.text, {"name": "inform", "confidence": 1.0}, [], None, None, "rest",
                                message.message_id, message.metadata))
-    engine = store.guard.engine("rest")
-    scanned = []
-    real_mask = engine.mask
-    monkeypatch.setattr(engine, "mask", lambda text, view, *a: scanned.append(text) or real_mask(text, view, *a))
+    scanned.clear()
     stored = next(e for e in store.masked_copy(tracker).events if isinstance(e, UserUttered))
     assert stored.text == message.text == "my card is **** **** **** 1111 and my iban **************4300"
     assert message.text not in scanned
