@@ -10,7 +10,7 @@ from typing import Dict, Iterator, Optional
 
 import regex
 
-from plugin.pii.scan import Scan, finditer, hint_pattern
+from plugin.pii.scan import Scan, finditer, fold_case, hint_pattern
 from plugin.pii.spans import Span, make_span
 
 MONTHS: Dict[str, int] = {}
@@ -91,7 +91,7 @@ def _written_ok(match: "regex.Match[str]") -> bool:
         month_word, day, year_text = match.group("m1"), match.group("d1"), match.group("y1")
     else:
         month_word, day, year_text = match.group("m2"), match.group("d2"), match.group("y2")
-    month_word = month_word.lower()
+    month_word = fold_case(month_word)  # IGNORECASE matched "ſeptember" too
     if year_text is None and month_word in _NEEDS_YEAR:
         return False
     return is_calendar_date(_year(year_text), MONTHS[month_word], int(day))

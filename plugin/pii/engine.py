@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from bisect import bisect_right
@@ -441,6 +442,39 @@ def _configured_keeps(config: EngineConfig) -> List[int]:
     return [spec.keep_left + spec.keep_right for spec in specs]
 
 
+def _normalized(config: EngineConfig) -> EngineConfig:
+    """The settings with lists as tuples and sets as frozensets: the engine's modules declare those types, and the
+    compiled build checks them. Fields are read with ``getattr`` so that no typed read happens before this."""
+    rules = tuple(
+        dataclasses.replace(rule, context_words=tuple(getattr(rule, "context_words")))
+        for rule in getattr(config, "custom_rules")
+    )
+    return dataclasses.replace(
+        config,
+        enabled_types=frozenset(getattr(config, "enabled_types")),
+        phone_regions=tuple(getattr(config, "phone_regions")),
+        allow_list=tuple(getattr(config, "allow_list")),
+        deny_list=tuple(getattr(config, "deny_list")),
+        custom_rules=rules,
+    )
+
+
+def _is_count(value: object) -> bool:
+    """A whole number, 0 or more (not a bool, not 4.0: the compiled engine takes ints only)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_strategy(where: str, spec: StrategySpec) -> None:
+    if spec.name not in STRATEGY_NAMES:
+        raise PIIConfigError(f"unknown strategy {spec.name!r} for {where}; use one of {', '.join(STRATEGY_NAMES)}")
+    if not isinstance(spec.mask_char, str) or len(spec.mask_char) != 1 or spec.mask_char.isdigit() or spec.mask_char.isspace():
+        raise PIIConfigError(f"mask_char for {where} must be one character, not a digit or space")
+    if not (_is_count(getattr(spec, "keep_left")) and _is_count(getattr(spec, "keep_right"))):
+        raise PIIConfigError(f"keep_left/keep_right for {where} must be whole numbers, 0 or more")
+    if spec.tag is not None and not TAG_SHAPE.fullmatch(spec.tag):
+        raise PIIConfigError(f"tag for {where} must look like '#letters#'")
+
+
 def _validate_config(config: EngineConfig) -> None:
     unknown = set(config.enabled_types) - set(BUILTIN_TYPES)
     if unknown:
@@ -449,16 +483,15 @@ def _validate_config(config: EngineConfig) -> None:
         if view not in VIEWS:
             raise PIIConfigError(f"strategies for unknown view {view!r}; views are {', '.join(VIEWS)} (admin is the vault's)")
         for type_name, spec in per_type.items():
-            if spec.name not in STRATEGY_NAMES:
-                raise PIIConfigError(f"unknown strategy {spec.name!r} for {view}/{type_name}; use one of {', '.join(STRATEGY_NAMES)}")
-            if len(spec.mask_char) != 1 or spec.mask_char.isdigit() or spec.mask_char.isspace():
-                raise PIIConfigError(f"mask_char for {view}/{type_name} must be one character, not a digit or space")
-            if spec.keep_left < 0 or spec.keep_right < 0:
-                raise PIIConfigError(f"keep_left/keep_right for {view}/{type_name} must be 0 or more")
-            if spec.tag is not None and not TAG_SHAPE.fullmatch(spec.tag):
-                raise PIIConfigError(f"tag for {view}/{type_name} must look like '#letters#'")
-    if config.long_number_digits < 0 or config.nlu_hidden_digits < 0:
-        raise PIIConfigError("long_number_digits and nlu_hidden_digits must be 0 (off) or more")
+            _check_strategy(f"{view}/{type_name}", spec)
+    for rule in config.custom_rules:
+        if rule.strategy is not None:
+            _check_strategy(f"custom rule {rule.name}", rule.strategy)
+    if not (_is_count(getattr(config, "long_number_digits")) and _is_count(getattr(config, "nlu_hidden_digits"))):
+        raise PIIConfigError("long_number_digits and nlu_hidden_digits must be whole numbers, 0 (off) or more")
+    timeout = getattr(config, "scan_timeout_s")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise PIIConfigError("scan_timeout_s must be a positive number of seconds")
     if not config.scan_timeout_s > 0:
         raise PIIConfigError("scan_timeout_s must be a positive number of seconds")
     supported = phonenumbers.SUPPORTED_REGIONS
@@ -469,6 +502,7 @@ def _validate_config(config: EngineConfig) -> None:
 
 def build_engine(config: EngineConfig = EngineConfig(), on_timeout: Optional[TimeoutCallback] = None) -> Engine:
     """Validate settings and custom rules (``InvalidRuleError`` names a bad rule) and build a reusable engine."""
+    config = _normalized(config)
     _validate_config(config)
     reserved = set(BUILTIN_TYPES) | {DENY_TYPE, TIMEOUT_TYPE}
     rules: List[CompiledRule] = []

@@ -76,7 +76,8 @@ def may_hold_ssn(scan: Scan) -> bool:
 
 
 def may_hold_passport(scan: Scan) -> bool:
-    """Gate: a passport number needs a passport word, and each of those contains one of the hint words."""
+    """Gate: a passport number needs a passport word, and each of those contains one of the hint words (in
+    ``Scan.lower``, which also folds the odd letters the IGNORECASE context pattern accepts)."""
     lower = scan.lower
     return "pas" in lower or "reis" in lower or "travel" in lower
 

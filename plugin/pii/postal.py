@@ -45,8 +45,8 @@ def _letters_follow(text: str, end: int) -> bool:
     has none): how every NL and GB code ends."""
     if end < len(text) and text[end] == " ":
         end += 1
-    after = text[end + 2 : end + 3]
-    return text[end : end + 2].isalpha() and not (after.isalnum() or after == "_")
+    after = text[end + 2 : end + 3]  # the codes end in (?![\w]); "²" is alphanumeric for Python but not \w
+    return text[end : end + 2].isalpha() and not (after.isascii() and (after.isalnum() or after == "_"))
 
 
 def may_hold_postal_code(scan: Scan) -> bool:

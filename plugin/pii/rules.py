@@ -69,8 +69,9 @@ def compile_rule(rule: CustomRule, reserved_names: Iterable[str]) -> CompiledRul
         raise InvalidRuleError(name, "the tag must look like '#letters#' (letters, '_' or '-', no digits)")
     if rule.validator is not None and rule.validator not in VALIDATORS:
         raise InvalidRuleError(name, f"unknown validator; use one of {', '.join(sorted(VALIDATORS))}")
-    if rule.context_window < 0:
-        raise InvalidRuleError(name, "context_window must be 0 or more characters")
+    window = getattr(rule, "context_window")  # not a typed read: the compiled build would raise TypeError on 40.5
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        raise InvalidRuleError(name, "context_window must be a whole number of characters, 0 or more")
     try:
         pattern = regex.compile(rule.pattern)
     except (regex.error, TypeError, ValueError) as error:

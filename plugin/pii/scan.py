@@ -42,6 +42,15 @@ def _ascii_runs(text: str) -> List[Tuple[int, int]]:
     return runs
 
 
+_FOLD = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0307": None})
+
+
+def fold_case(text: str) -> str:
+    """Lower case, with the letters that ``regex``'s IGNORECASE also takes for s and i ("ſ", "ı", "İ") folded to them:
+    for word look-ups and pre-filters (the length may change, so never for offsets)."""
+    return text.lower().translate(_FOLD)
+
+
 def _has_ascii_digit(text: str) -> bool:
     """Ten substring searches (C ``memchr`` speed) beat any regex pass on the digit-free messages most chat consists of."""
     return (
@@ -60,8 +69,9 @@ class Scan:
 
     def __init__(self, text: str, timeout: Optional[float], phone_regions: tuple) -> None:
         self.text = text
-        # Only for cheap substring pre-filters: str.lower() may change lengths, so offsets never come from it.
-        self.lower = text.lower()
+        # Only for cheap substring pre-filters (offsets never come from it: lower() may change lengths). The finders'
+        # IGNORECASE patterns also take "ſ" for s, "ı" and "İ" for i (lower() gives "i" and a combining dot).
+        self.lower = text.lower() if text.isascii() else fold_case(text)
         # Every maximal run of ``\d`` digits as (start, end), its length, and the text between each run and the next:
         # what the finders' gates (``TypeInfo.gate``) read.
         self.runs: List[Tuple[int, int]] = []

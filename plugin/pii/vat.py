@@ -143,7 +143,7 @@ or not on its own, whatever other numbers the message holds; RO ids of 2-5 digit
 def find_vat_numbers(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < MIN_DIGITS:
         return
-    for match in finditer(_VAT, scan, scan.digit_start(4)):  # "NL A1" + digit
+    for match in finditer(_VAT, scan, scan.digit_start(5)):  # "ES-X 1": code, separator, letter, space, digit
         body = match.group("body")
         # The body may run into the next word ("NL123456789B01 please"); trim at the first space that ends the id.
         for end_offset in _candidate_ends(body):

@@ -236,6 +236,10 @@ def test_admin_view_raises(engine):
         EngineConfig(strategies={"log": {"email": StrategySpec("redact", mask_char="1")}}),
         EngineConfig(phone_regions=("XX",)),
         EngineConfig(scan_timeout_s=0),
+        EngineConfig(long_number_digits=9.0),
+        EngineConfig(nlu_hidden_digits=True),
+        EngineConfig(strategies={"agent": {"iban": StrategySpec("redact", keep_right=4.0)}}),
+        EngineConfig(custom_rules=(CustomRule("ref", r"R-\d{6}", strategy=StrategySpec("redact", keep_left=-1)),)),
     ],
 )
 def test_bad_settings_are_refused(config):
@@ -344,3 +348,16 @@ def test_unusual_digits_never_raise(chars) -> None:
     text = "".join(chars)
     for view in ("nlu", "agent", "storage", "log"):
         build_engine().mask(text, view)
+
+
+def test_a_fractional_context_window_is_refused_naming_the_rule():
+    with pytest.raises(InvalidRuleError, match="ref"):
+        build_engine(EngineConfig(custom_rules=(CustomRule("ref", r"R-\d{6}", context_words=("ref",), context_window=40.5),)))
+
+
+def test_settings_given_as_lists_work_as_tuples_do():
+    """EngineConfig stays an ordinary dataclass in the compiled build too: library users may pass lists."""
+    listed = build_engine(EngineConfig(phone_regions=["NL", "US"], allow_list=["a@example.com"], deny_list=["Falcon"]))
+    tupled = build_engine(EngineConfig(phone_regions=("NL", "US"), allow_list=("a@example.com",), deny_list=("Falcon",)))
+    text = "call 06 12345678 about Falcon, mail a@example.com"
+    assert listed.mask(text, "log").text == tupled.mask(text, "log").text == "call #phonenr# about #redacted#, mail a@example.com"

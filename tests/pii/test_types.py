@@ -243,3 +243,29 @@ def test_phone_region_setting(engine):
     us_only = build_engine(EngineConfig(phone_regions=("US",)))
     assert ("phone", "06-12345678") not in found(us_only, "bel 06-12345678")
     assert ("phone", "+31 6 12345678") in found(us_only, "bel +31 6 12345678")
+
+
+@pytest.mark.parametrize(
+    "plain, odd",
+    [
+        ("PIN 4821", "P\u0130N 4821"),  # dotted capital I: the IGNORECASE pattern takes it for i
+        ("5 september 2020", "5 \u017feptember 2020"),  # long s
+        ("it was 5 usd", "it was 5 u\u017fd"),
+        ("my passport number is X1234567", "my pa\u017fport number is X1234567"),
+    ],
+)
+def test_context_words_spelt_with_odd_letters_still_count(engine, plain, odd):
+    """The cheap word pre-filters fold the letters the finders' case-insensitive patterns accept."""
+    assert [span.type for span in engine.detect(odd)] == [span.type for span in engine.detect(plain)] != []
+
+
+@pytest.mark.parametrize("text", ["ES-X 1234567L", "ES X 1234567L", "ESX1234567L"])
+def test_vat_id_with_a_separator_a_letter_and_a_space_before_its_digits(engine, text):
+    assert [span.type for span in engine.detect(f"btw {text} graag")] == ["vat_number"]
+
+
+@pytest.mark.parametrize("code", ["1234 AB", "SW1A 1AA"])
+@pytest.mark.parametrize("after", ["\u00b2", "\u00bd"])
+def test_a_postal_code_before_a_non_word_digit_sign_is_found(engine, code, after):
+    """"²" is alphanumeric for Python but no regex word character: the code ends there."""
+    assert [span.type for span in engine.detect(f"postcode {code}{after} please")] == ["postal_code"]
