@@ -112,6 +112,11 @@ class Engine:
         self._strategies = {view: self._view_strategies(view) for view in VIEWS}
         self._regions = tuple(config.phone_regions)
         self._group_digits = config.long_number_digits if "long_number" in config.enabled_types else 0
+        # Read on every message: kept as the engine's own (typed, in the compiled build native) attributes, since the
+        # settings object is an ordinary dataclass.
+        self._scan_timeout_s: float = config.scan_timeout_s
+        self._nlu_hidden_digits: int = config.nlu_hidden_digits
+        self._hash_key: bytes = config.hash_key
 
     # -- detection -------------------------------------------------------------------------------------------------
 
@@ -126,7 +131,7 @@ class Engine:
     def _detect(self, text: str) -> Tuple[Span, ...]:
         if not text:
             return ()
-        budget = self.config.scan_timeout_s
+        budget = self._scan_timeout_s
         limit_builtins = len(text) > LINEAR_SAFE_LENGTH
         deadline = time.perf_counter() + budget if limit_builtins or self._rules else 0.0
         scan = Scan(text, budget if limit_builtins else None, self._regions)
@@ -255,7 +260,7 @@ class Engine:
             detected = self._detect(text)
             for view, view_strategies in zip(views, strategies):
                 spans = detected
-                if view == "nlu" and self.config.nlu_hidden_digits > 0:
+                if view == "nlu" and self._nlu_hidden_digits > 0:
                     spans = self._hide_numbers(text, spans)
                 if not spans:
                     results.append(make_mask_result(text, (), False, ()))
@@ -277,7 +282,7 @@ class Engine:
 
     def _hide_numbers(self, text: str, spans: Tuple[Span, ...]) -> Tuple[Span, ...]:
         """The nlu view also hides every number of N+ digits ("hide numeric data from AI providers")."""
-        minimum = self.config.nlu_hidden_digits
+        minimum = self._nlu_hidden_digits
         extra = [
             make_span(m.start(), m.end(), "long_number")
             for m in DIGIT_RUN.finditer(text)
@@ -298,7 +303,7 @@ class Engine:
             out += len(gap)
             spec = strategies.get(span.rule) or strategies.get(span.type) or _TAG
             tag = self._tags.get(span.rule) or self._tags.get(span.type) or "#redacted#"
-            replacement = render(text[span.start : span.end], span, spec, tag, self.config.hash_key, tokenizer)
+            replacement = render(text[span.start : span.end], span, spec, tag, self._hash_key, tokenizer)
             parts.append(replacement)
             placed.append((out, out + len(replacement)))
             out += len(replacement)
@@ -314,7 +319,7 @@ class Engine:
             if not spans or all(_isolated(text, span) for span in spans):
                 break
             again = self._detect(masked)
-            if view == "nlu" and self.config.nlu_hidden_digits > 0:
+            if view == "nlu" and self._nlu_hidden_digits > 0:
                 again = self._hide_numbers(masked, again)
             if not again:
                 break

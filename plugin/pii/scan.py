@@ -48,7 +48,13 @@ _FOLD = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0307": None})
 def fold_case(text: str) -> str:
     """Lower case, with the letters that ``regex``'s IGNORECASE also takes for s and i ("ſ", "ı", "İ") folded to them:
     for word look-ups and pre-filters (the length may change, so never for offsets)."""
-    return text.lower().translate(_FOLD)
+    return _fold_lowered(text.lower())
+
+
+def _fold_lowered(lower: str) -> str:
+    if "\u017f" in lower or "\u0131" in lower or "\u0307" in lower:  # str.translate is slow; these letters are rare
+        return lower.translate(_FOLD)
+    return lower
 
 
 def _has_ascii_digit(text: str) -> bool:
@@ -69,13 +75,14 @@ class Scan:
 
     def __init__(self, text: str, timeout: Optional[float], phone_regions: tuple) -> None:
         self.text = text
-        # Only for cheap substring pre-filters (offsets never come from it: lower() may change lengths). The finders'
-        # IGNORECASE patterns also take "ſ" for s, "ı" and "İ" for i (lower() gives "i" and a combining dot).
-        self.lower = text.lower() if text.isascii() else fold_case(text)
+        # Only for cheap substring pre-filters (offsets never come from it: lower() may change lengths); folded below
+        # for non-ASCII text (see fold_case).
+        self.lower = text.lower()
         # Every maximal run of ``\d`` digits as (start, end), its length, and the text between each run and the next:
         # what the finders' gates (``TypeInfo.gate``) read.
         self.runs: List[Tuple[int, int]] = []
         if not text.isascii():
+            self.lower = _fold_lowered(self.lower)
             self.runs = [match.span() for match in DIGIT_RUN.finditer(text)]
         elif _has_ascii_digit(text):
             self.runs = _ascii_runs(text) if _COMPILED else [match.span() for match in _ASCII_DIGIT_RUN.finditer(text)]
