@@ -111,13 +111,9 @@ def _may_hold_numeric(scan: Scan) -> bool:
     4-digit year then two short parts, or two short parts then a 2- or 4-digit year."""
     if scan.digit_total < 4:
         return False
-    gaps, lengths = scan.gaps, scan.lengths
-    for index in range(len(gaps) - 1):
-        gap = gaps[index]
-        if len(gap) == 1 and gap in "./- " and gaps[index + 1] == gap:
-            first, second, third = lengths[index], lengths[index + 1], lengths[index + 2]
-            if second <= 2 and ((first == 4 and third <= 2) or (first <= 2 and third in (2, 4))):
-                return True
+    for gap, (first, second, third) in scan.same_gap_groups(3):
+        if gap in "./- " and second <= 2 and ((first == 4 and third <= 2) or (first <= 2 and third in (2, 4))):
+            return True
     return False
 
 

@@ -495,9 +495,7 @@ def _validate_config(config: EngineConfig) -> None:
     if not (_is_count(getattr(config, "long_number_digits")) and _is_count(getattr(config, "nlu_hidden_digits"))):
         raise PIIConfigError("long_number_digits and nlu_hidden_digits must be whole numbers, 0 (off) or more")
     timeout = getattr(config, "scan_timeout_s")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise PIIConfigError("scan_timeout_s must be a positive number of seconds")
-    if not config.scan_timeout_s > 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise PIIConfigError("scan_timeout_s must be a positive number of seconds")
     supported = phonenumbers.SUPPORTED_REGIONS
     bad = [region for region in config.phone_regions if region not in supported]

@@ -19,11 +19,7 @@ def _may_hold_ipv4(scan: Scan) -> bool:
     """Four runs of at most three digits joined by dots."""
     if scan.digit_total < 4 or scan.text.count(".") < 3:
         return False
-    gaps, lengths = scan.gaps, scan.lengths
-    return any(
-        gaps[index] == gaps[index + 1] == gaps[index + 2] == "." and max(lengths[index : index + 4]) <= 3
-        for index in range(len(gaps) - 2)
-    )
+    return any(gap == "." and max(lengths) <= 3 for gap, lengths in scan.same_gap_groups(4))
 
 
 def _may_hold_ipv6(scan: Scan) -> bool:

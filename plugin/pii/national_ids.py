@@ -53,16 +53,13 @@ _SSN_GROUPS = (((3, 2, 4), "- "),)
 
 def _has_nine_digits(scan: Scan, groups: tuple) -> bool:
     """A whole run of nine digits, or three runs of the given lengths joined twice by the same one-character gap."""
-    lengths, gaps = scan.lengths, scan.gaps
-    if 9 in lengths:
+    if 9 in scan.lengths:
         return True
-    for index in range(len(gaps) - 1):
-        gap = gaps[index]
-        if len(gap) == 1 and gaps[index + 1] == gap:
-            for shape, separators in groups:
-                if gap in separators and tuple(lengths[index : index + 3]) == shape:
-                    return True
-    return False
+    return any(
+        gap in separators and tuple(lengths) == shape
+        for gap, lengths in scan.same_gap_groups(3)
+        for shape, separators in groups
+    )
 
 
 def may_hold_bsn(scan: Scan) -> bool:

@@ -11,7 +11,7 @@ from typing import Callable, Dict, Iterator, Optional, Tuple
 import regex
 
 from plugin.pii.checksums import alnum_to_number, iso7064_mod11_10_valid, luhn_valid, weighted_mod11
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan, finditer, fold_case
 from plugin.pii.spans import Span, make_span
 
 
@@ -93,7 +93,6 @@ _BODY_PATTERNS = {country: regex.compile(pattern) for country, (pattern, _check)
 # What may stand between two digit runs of one body: letters (with the three non-ASCII ones that IGNORECASE [A-Z]
 # also matches: dotless i, long s, Kelvin sign), "+", "*", and the spaces and dots between groups.
 _BODY_GAP_CHARS = string.ascii_letters + "+* .\u0131\u017f\u212a"
-_FOLD_TO_ASCII = str.maketrans({"\u0131": "I", "\u017f": "S", "\u212a": "K"})
 
 
 def _joins_body(gap: str) -> bool:
@@ -109,7 +108,7 @@ def _country_code_before(text: str, start: int) -> bool:
         before = text[end - 3] if end >= 3 else " "
         if before.isascii() and (before.isalnum() or before == "_"):
             continue  # the code must start a word ("order 123" holds no DE)
-        if text[end - 2 : end].translate(_FOLD_TO_ASCII).upper() in VAT_FORMATS:
+        if fold_case(text[end - 2 : end]).upper() in VAT_FORMATS:  # "ſe" and the Kelvin sign fold like IGNORECASE
             return True
     return False
 
