@@ -3,6 +3,7 @@ and English ``12 Baker Street``; the seeds' "word before road/alley" rule, gener
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import regex
@@ -29,6 +30,7 @@ _PARTICLE_BEFORE = regex.compile(r"(?<![\w])(?:[Vv]an|[Dd]e|[Dd]er|[Aa]m|[Aa]n|[
 _STREET_CHARS = frozenset("-'.")
 # Case-folded suffix endings for a C-speed pre-check before ``_SUFFIX_BEFORE`` (most numbers follow no street word).
 _SUFFIX_ENDINGS = tuple({word.replace("\\", "").casefold() for word in (_STRONG_SUFFIXES + "|" + _WEAK_SUFFIXES).split("|")})
+_SUFFIX_LAST = frozenset(ending[-1] for ending in _SUFFIX_ENDINGS)
 
 
 def _may_follow_street_word(text: str, number_start: int) -> bool:
@@ -42,6 +44,9 @@ def _may_follow_street_word(text: str, number_start: int) -> bool:
 def _may_end_in_suffix(text: str, number_start: int) -> bool:
     """Pre-check for ``_SUFFIX_BEFORE``: the 12 characters before the number, with or without their last one (the
     optional space), end in a street suffix once case-folded (folding also covers the regex's case-insensitive forms)."""
+    last = text[max(0, number_start - 2) : number_start]  # a suffix ends in one of these: its last letter first
+    if not any(char.casefold()[-1:] in _SUFFIX_LAST for char in last):
+        return False
     window = text[max(0, number_start - 12) : number_start]
     return window.casefold().endswith(_SUFFIX_ENDINGS) or window[:-1].casefold().endswith(_SUFFIX_ENDINGS)
 
@@ -71,6 +76,9 @@ _STREET_HINTS = ("str", "laan", "weg", "gracht", "plein", "kade", "singel", "dij
                  "place", "pl", "alley", "square", "sq", "terrace", "close", "crescent", "gardens", "grove", "parkway",
                  "highway", "hwy", "row", "mews", "walk", "st")
 _STREET_HINT = hint_pattern(_STREET_HINTS)
+# What every _EN match holds, for its gate on ``Scan.lower`` (case-folded): a street type right after whitespace and
+# not followed by an ASCII letter or digit (which any \w is).
+_EN_TYPE_WORD = re.compile(r"\s(?:" + _EN_TYPES + r")(?![A-Za-z0-9_])")
 
 
 def _may_start_en_address(text: str, end: int) -> bool:
@@ -83,16 +91,17 @@ def _may_start_en_address(text: str, end: int) -> bool:
 
 
 def may_hold_address(scan: Scan) -> bool:
-    """Gate: a house number is a whole run of at most five digits after a street word (NL/DE) or before capitalised
-    words (EN), and some street word must occur."""
+    """Gate: a house number is a whole run of at most five digits after a street word (NL/DE, and some street word
+    must occur) or before capitalised words (EN, and a street type must follow some whitespace)."""
     text = scan.text
+    english = False
     for (start, end), length in zip(scan.runs, scan.lengths):
-        if length <= 5 and (
-            _may_start_en_address(text, end)
-            or (_may_follow_street_word(text, start) and _may_end_in_suffix(text, start))
-        ):
+        if length > 5:
+            continue
+        if _may_follow_street_word(text, start) and _may_end_in_suffix(text, start):
             return _STREET_HINT.search(scan.lower) is not None
-    return False
+        english = english or _may_start_en_address(text, end)
+    return english and _EN_TYPE_WORD.search(scan.lower) is not None
 
 
 def find_addresses(scan: Scan) -> Iterator[Span]:

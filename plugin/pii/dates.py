@@ -107,14 +107,32 @@ _MONTH_STEM = hint_pattern(name[:3] for name in MONTHS)
 
 
 def _may_hold_numeric(scan: Scan) -> bool:
-    """Three runs joined twice by the same separator (dot, slash, dash or space), shaped as _NUMERIC's parts: a
-    4-digit year then two short parts, or two short parts then a 2- or 4-digit year."""
+    """Three runs joined twice by the same separator, shaped as one of _NUMERIC's forms (a 19xx/20xx year then two
+    short parts, or two short parts then a 2- or 4-digit year; with spaces only the latter and a 19xx/20xx year),
+    not continuing a number before ("1.2.3.4") or after."""
     if scan.digit_total < 4:
         return False
-    for gap, (first, second, third) in scan.same_gap_groups(3):
-        if gap in "./- " and second <= 2 and ((first == 4 and third <= 2) or (first <= 2 and third in (2, 4))):
+    text, runs = scan.text, scan.runs
+    for index, gap, (first, second, third) in scan.same_gap_groups(3):
+        if second > 2:
+            continue
+        if gap == " ":
+            shaped = first <= 2 and third == 4 and text.startswith(("19", "20"), runs[index + 2][0])
+        else:
+            shaped = gap in "./-" and (
+                (first == 4 and third <= 2 and text.startswith(("19", "20"), runs[index][0]))
+                or (first <= 2 and third in (2, 4))
+            )
+        if shaped and not _continues_number(text, runs[index][0], runs[index + 2][1]):
             return True
     return False
+
+
+def _continues_number(text: str, start: int, end: int) -> bool:
+    """_NUMERIC's edges: no separator before the date, no separator and digit after it."""
+    if start > 0 and text[start - 1] in ".,:/-":
+        return True
+    return end + 1 < len(text) and text[end] in ".,:/-" and text[end + 1].isdigit()
 
 
 def _day_next_to_word(text: str, start: int, end: int) -> bool:
@@ -126,11 +144,16 @@ def _day_next_to_word(text: str, start: int, end: int) -> bool:
 
 
 def _may_hold_written(scan: Scan) -> bool:
-    """A day (a whole run of one or two digits) next to a word, and a month stem somewhere in the text."""
+    """A day (a whole run of one or two digits) next to a word, and a month stem near it: _WRITTEN's month starts at
+    most 11 characters before the day (month, dot, space) or 7 after it (suffix, space, "of ")."""
+    if _MONTH_STEM.search(scan.lower) is None:
+        return False
     text = scan.text
-    return any(
-        length <= 2 and _day_next_to_word(text, start, end) for (start, end), length in zip(scan.runs, scan.lengths)
-    ) and _MONTH_STEM.search(scan.lower) is not None
+    for (start, end), length in zip(scan.runs, scan.lengths):
+        if length <= 2 and _day_next_to_word(text, start, end):
+            if _MONTH_STEM.search(fold_case(text[max(0, start - 11) : end + 10])) is not None:
+                return True
+    return False
 
 
 def may_hold_date(scan: Scan) -> bool:

@@ -250,27 +250,37 @@ class Engine:
 
     def mask(self, text: str, view: str, tokenizer: Optional[Tokenizer] = None) -> MaskResult:
         """Render ``text`` for ``view``; spans index the original text. Idempotent: masking the result changes nothing."""
-        return self.mask_views(text, (view,), tokenizer)[0]
+        strategies = self._strategies_for(view)
+        try:
+            return self._render_view(text, self._detect(text), view, strategies, tokenizer)
+        except _ScanTimedOut as timed_out:
+            self._report_timeout(timed_out, text)
+            return MaskResult(TIMEOUT_TEXT if text else "", (), True)
 
     def mask_views(self, text: str, views: Sequence[str], tokenizer: Optional[Tokenizer] = None) -> Tuple[MaskResult, ...]:
         """``mask`` for each of ``views`` from one detection pass (a customer message is stored and shown to NLU)."""
         strategies = [self._strategies_for(view) for view in views]
-        results: List[MaskResult] = []
         try:
             detected = self._detect(text)
-            for view, view_strategies in zip(views, strategies):
-                spans = detected
-                if view == "nlu" and self._nlu_hidden_digits > 0:
-                    spans = self._hide_numbers(text, spans)
-                if not spans:
-                    results.append(make_mask_result(text, (), False, ()))
-                    continue
-                masked, spans, placed = self._render_stable(text, spans, view, view_strategies, tokenizer)
-                results.append(make_mask_result(masked, spans, False, placed))
+            return tuple(
+                self._render_view(text, detected, view, view_strategies, tokenizer)
+                for view, view_strategies in zip(views, strategies)
+            )
         except _ScanTimedOut as timed_out:
             self._report_timeout(timed_out, text)
             return tuple(MaskResult(TIMEOUT_TEXT if text else "", (), True) for _ in views)
-        return tuple(results)
+
+    def _render_view(
+        self, text: str, detected: Tuple[Span, ...], view: str, strategies: Mapping[str, StrategySpec], tokenizer
+    ) -> MaskResult:
+        """One view of a detection pass (its own call, so that ``mask`` of one view builds no lists)."""
+        spans = detected
+        if view == "nlu" and self._nlu_hidden_digits > 0:
+            spans = self._hide_numbers(text, spans)
+        if not spans:
+            return make_mask_result(text, (), False, ())
+        masked, spans, placed = self._render_stable(text, spans, view, strategies, tokenizer)
+        return make_mask_result(masked, spans, False, placed)
 
     def _strategies_for(self, view: str) -> Mapping[str, StrategySpec]:
         if view == "admin":

@@ -14,7 +14,7 @@ from typing import Iterator, List, Mapping, Sequence, Tuple
 
 import regex
 
-from plugin.pii.scan import DIGIT_RUN, Scan, finditer
+from plugin.pii.scan import Scan, finditer
 from plugin.pii.spans import Span, make_span
 
 # Whole sequences only: not after a digit and separator, a sign, a letter code ("ORD-2023-12345") or a decimal
@@ -25,18 +25,19 @@ MIN_UNCOVERED_DIGITS = 3
 ATTRIBUTES: Mapping[str, str] = MappingProxyType({"source": "digit_groups"})
 
 
-def _may_have_groups(scan: Scan) -> bool:
-    """Every ``_GROUPED`` match joins two digit runs by one space or dash."""
-    return " " in scan.gaps or "-" in scan.gaps
+def _joins_group(gap: str) -> bool:
+    return gap == " " or gap == "-"
 
 
 def uncovered_groups(scan: Scan, spans: Sequence[Span], min_digits: int) -> List[Span]:
     """``long_number`` spans over the groups of N+-digit sequences that ``spans`` leave uncovered."""
-    if min_digits <= 0 or scan.digit_total < min_digits or not _may_have_groups(scan):
+    # A _GROUPED match is whole digit runs joined by single spaces or dashes: such a cluster must reach N digits.
+    if min_digits <= 0 or scan.digit_total < min_digits or scan.longest_cluster(_joins_group) < min_digits:
         return []
     found: List[Span] = []
     for match in finditer(_GROUPED, scan, scan.digit_start(0)):
-        runs = [run.span() for run in DIGIT_RUN.finditer(scan.text, match.start(), match.end())]
+        start, end = match.span()
+        runs = [run for run in scan.runs if start <= run[0] and run[1] <= end]
         if sum(end - start for start, end in runs) < min_digits:
             continue
         for first, last, digits in _uncovered_stretches(runs, spans):

@@ -19,7 +19,7 @@ def _may_hold_ipv4(scan: Scan) -> bool:
     """Four runs of at most three digits joined by dots."""
     if scan.digit_total < 4 or scan.text.count(".") < 3:
         return False
-    return any(gap == "." and max(lengths) <= 3 for gap, lengths in scan.same_gap_groups(4))
+    return any(gap == "." and max(lengths) <= 3 for _index, gap, lengths in scan.same_gap_groups(4))
 
 
 def _may_hold_ipv6(scan: Scan) -> bool:

@@ -57,7 +57,7 @@ def _has_nine_digits(scan: Scan, groups: tuple) -> bool:
         return True
     return any(
         gap in separators and tuple(lengths) == shape
-        for gap, lengths in scan.same_gap_groups(3)
+        for _index, gap, lengths in scan.same_gap_groups(3)
         for shape, separators in groups
     )
 
@@ -73,10 +73,20 @@ def may_hold_ssn(scan: Scan) -> bool:
 
 
 def may_hold_passport(scan: Scan) -> bool:
-    """Gate: a passport number needs a passport word, and each of those contains one of the hint words (in
-    ``Scan.lower``, which also folds the odd letters the IGNORECASE context pattern accepts)."""
+    """Gate: a passport number needs a _PASSPORT_CONTEXT word, and each of those contains one of these pieces (in
+    ``Scan.lower``, which also folds the odd letters the IGNORECASE pattern accepts): "password" holds none."""
     lower = scan.lower
-    return "pas" in lower or "reis" in lower or "travel" in lower
+    if "pas" not in lower and "reis" not in lower and "travel" not in lower:
+        return False  # most chat: three substring tests
+    if "reis" in lower or "travel" in lower or "pasp" in lower or "passp" in lower or "passn" in lower or "passe" in lower:
+        return True
+    index = lower.find("pass")  # "mein Pass": the word ends there (no ASCII letter, digit or _ follows)
+    while index >= 0:
+        after = lower[index + 4 : index + 5]
+        if not (after.isascii() and (after.isalnum() or after == "_")):
+            return True
+        index = lower.find("pass", index + 1)
+    return False
 
 
 def is_ssn(area: str, group: str, serial: str) -> bool:

@@ -7,7 +7,7 @@ compiled per region (``phone_validity``, ~1 µs).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 import phonenumbers
 import regex
@@ -80,11 +80,23 @@ def national_region(digits: str, regions: Sequence[str]) -> Optional[str]:
     return None
 
 
+@lru_cache(maxsize=64)
+def _national_forms(regions: Tuple[str, ...]) -> Tuple[Tuple[str, FrozenSet[int], bool], ...]:
+    """Per configured region, what ``national_region`` accepts of a nationally written number: (trunk prefix, the
+    digit counts a valid number may have after it, whether it may also be written without the prefix, as in the US)."""
+    table = []
+    for region, prefix in _trunk_prefixes(regions):
+        metadata = PhoneMetadata.metadata_for_region(region)
+        lengths = metadata.general_desc.possible_length if metadata is not None and metadata.general_desc else None
+        table.append((prefix, frozenset(lengths or range(4, 15)), not prefix or region == "US"))
+    return tuple(table)
+
+
 def warm_up(regions: Sequence[str]) -> None:
     """Load metadata for the configured regions at build time, so the first message does not pay for it."""
     for region in regions:
         load_region(region)
-    _trunk_prefixes(tuple(regions))
+    _national_forms(tuple(regions))
 
 
 def _rejected(text: str, start: int, end: int, scan: Scan) -> bool:
@@ -172,19 +184,62 @@ def _may_start_candidate(text: str, start: int) -> bool:
     return not ((char.isascii() and char.isalpha()) or char in "@.,/=-_")
 
 
+def _national_may_fit(lead: str, digits: int, forms: Tuple[Tuple[str, FrozenSet[int], bool], ...]) -> bool:
+    """Whether ``digits`` digits beginning with ``lead`` may be a nationally written number of a configured region:
+    with its trunk prefix, or bare where the region allows it, leaving a valid count of digits not starting with 0."""
+    for prefix, lengths, bare in forms:
+        if prefix and lead.startswith(prefix):
+            if digits - len(prefix) in lengths and lead[len(prefix) : len(prefix) + 1] != "0":
+                return True
+        elif bare and digits in lengths and lead[:1] != "0":
+            return True
+    return False
+
+
+def _leading_digits(text: str, runs: List[Tuple[int, int]], joined: List[bool], index: int) -> str:
+    """The first (up to four) digits of a number beginning with run ``index``; they may span joined runs."""
+    lead = ""
+    while True:
+        start, end = runs[index]
+        lead += text[start : min(end, start + 4)]
+        if len(lead) >= 4 or index >= len(joined) or not joined[index]:
+            return lead
+        index += 1
+
+
+def _may_begin_phone(scan: Scan, index: int, joined: List[bool], forms: Tuple[Tuple[str, FrozenSet[int], bool], ...]) -> bool:
+    """Whether ``_region_of`` may accept a number whose groups are run ``index`` and the joined runs after it (any
+    number of them: trailing groups may be dropped): written internationally ("+" just before it, or "00"), else as
+    a national number of a configured region."""
+    text, runs, lengths = scan.text, scan.runs, scan.lengths
+    start = runs[index][0]
+    lead = _leading_digits(text, runs, joined, index)
+    international = "+" in text[max(0, start - 3) : start] or lead.startswith("00")
+    digits = 0
+    while True:
+        digits += lengths[index]
+        if digits > 15:
+            return False
+        if digits >= _MIN_DIGITS and (international or _national_may_fit(lead, digits, forms)):
+            return True
+        if index >= len(joined) or not joined[index]:
+            return False
+        index += 1
+
+
 def may_hold_phone(scan: Scan) -> bool:
     """Gate: a phone candidate starts where its lookbehind allows and holds 7+ digits with only spaces, dashes,
-    dots, slashes or brackets between them."""
+    dots, slashes or brackets between them; and from some run of it on (leading groups may be dropped, the next
+    number may follow a found one) its groups may make a number that ``_region_of`` could accept."""
     if scan.digit_total < _MIN_DIGITS:
         return False
-    text, gaps = scan.text, scan.gaps
-    total = 0  # digits of the candidate that may run up to this run (0: none may)
-    for index, ((start, _), length) in enumerate(zip(scan.runs, scan.lengths)):
-        if total and _joins_candidate(gaps[index - 1]):
-            total += length
-        else:
-            total = length if _may_start_candidate(text, start) else 0
-        if total >= _MIN_DIGITS:
+    text, runs = scan.text, scan.runs
+    joined = [_joins_candidate(gap) for gap in scan.gaps]  # joined[i]: runs i and i + 1 may be one candidate
+    forms = _national_forms(tuple(scan.phone_regions))
+    chained = False  # a candidate may run through the previous run into this one
+    for index in range(len(runs)):
+        chained = (chained and joined[index - 1]) or _may_start_candidate(text, runs[index][0])
+        if chained and _may_begin_phone(scan, index, joined, forms):
             return True
     return False
 

@@ -7,12 +7,12 @@ it, and common two-letter words are never its letters: ``1000 km`` or ``2000 in`
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 import regex
 
 from plugin.pii.context_words import ADDRESS_WORDS
-from plugin.pii.scan import Scan, finditer, has_word_near
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern
 from plugin.pii.spans import Span, make_span
 
 _NL = regex.compile(r"(?<![\w\-.,])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w])")
@@ -42,19 +42,38 @@ _PLACE_AFTER = regex.compile(r",?\s[A-ZÄÖÜ][a-zäöüßéè]{2,}")
 
 def _letters_follow(text: str, end: int) -> bool:
     """Two letters ending a word right after a run, or after one space (a NL code's form; a GB code's inward digit
-    has none): how every NL and GB code ends."""
+    has none): how every NL and GB code ends. Unless both are A-Z they are a lower-case code's, which are never
+    the short words of _NOT_CODE_LETTERS ("8993 is")."""
     if end < len(text) and text[end] == " ":
         end += 1
     after = text[end + 2 : end + 3]  # the codes end in (?![\w]); "²" is alphanumeric for Python but not \w
-    return text[end : end + 2].isalpha() and not (after.isascii() and (after.isalnum() or after == "_"))
+    pair = text[end : end + 2]
+    if not pair.isalpha() or (after.isascii() and (after.isalnum() or after == "_")):
+        return False
+    return (pair.isascii() and pair.isupper()) or pair.lower() not in _NOT_CODE_LETTERS
+
+
+# Pieces of every _DE_CONTEXT match (case-folded): a DE code needs one of those words.
+_DE_CONTEXT_HINT = hint_pattern(
+    ("plz", "postleitzahl", "post", "zip", "adresse", "anschrift", "address", "wohn", "stra", "str.", "weg", "allee",
+     "platz", "gasse")
+)
 
 
 def may_hold_postal_code(scan: Scan) -> bool:
-    """Gate: a DE code is a whole run of five digits; NL and GB codes end in a run of at most four, then letters."""
+    """Gate: a DE code is a whole run of five digits and needs an address word; NL and GB codes end in a run of at
+    most four, then letters."""
     text = scan.text
-    return any(
-        length == 5 or (length <= 4 and _letters_follow(text, end)) for (_, end), length in zip(scan.runs, scan.lengths)
-    )
+    de_context: Optional[bool] = None  # looked up once, when a five-digit run asks
+    for (_, end), length in zip(scan.runs, scan.lengths):
+        if length <= 4 and _letters_follow(text, end):
+            return True
+        if length == 5:
+            if de_context is None:
+                de_context = _DE_CONTEXT_HINT.search(scan.lower) is not None
+            if de_context:
+                return True
+    return False
 
 
 def find_postal_codes(scan: Scan) -> Iterator[Span]:

@@ -115,14 +115,14 @@ class Scan:
                 best = total
         return best
 
-    def same_gap_groups(self, count: int) -> Iterator[Tuple[str, List[int]]]:
-        """(gap, lengths) of every ``count`` consecutive runs joined by one and the same one-character gap: the
-        shape of dates ("12.05.1985"), grouped national ids ("123 456 782") and IPv4 addresses."""
+    def same_gap_groups(self, count: int) -> Iterator[Tuple[int, str, List[int]]]:
+        """(index of the first run, gap, lengths) of every ``count`` consecutive runs joined by one and the same
+        one-character gap: the shape of dates ("12.05.1985"), grouped national ids ("123 456 782") and IPv4."""
         gaps, lengths = self.gaps, self.lengths
         for index in range(len(gaps) - count + 2):
             gap = gaps[index]
             if len(gap) == 1 and all(other == gap for other in gaps[index + 1 : index + count - 1]):
-                yield gap, lengths[index : index + count]
+                yield index, gap, lengths[index : index + count]
 
     def claim(self, spans: list) -> None:
         """Record checksum-validated spans: they win every overlap, so later finders need not validate inside them."""

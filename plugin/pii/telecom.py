@@ -40,13 +40,35 @@ def may_hold_sim_number(scan: Scan) -> bool:
     return scan.digit_total >= 19 and scan.longest_cluster(_ICCID_GAPS.__contains__) >= 19
 
 
+def _may_be_code(text: str, start: int, end: int) -> bool:
+    """False where _CODE's lookarounds surely refuse the run: glued to a word or sign, or one group of a grouped
+    number ("5636 1184", "+999 432 7521", "(030) 1234"). Only certain cases refuse (ASCII word characters, decimal
+    digits), so the gate never refuses a code the pattern takes."""
+    if start > 0:
+        before = text[start - 1]
+        if (before.isascii() and (before.isalnum() or before == "_")) or before in ".,-+/:€$£":
+            return False
+        if before == " " and start > 1 and (text[start - 2].isdecimal() or (text[start - 2] == ")" and start > 2 and text[start - 3].isdecimal())):
+            return False
+        if before == ")" and start > 1 and text[start - 2].isdecimal():
+            return False
+    if end < len(text):
+        after = text[end]
+        if after.isascii() and (after.isalnum() or after == "_"):
+            return False
+        if after in ".,:/- " and text[end + 1 : end + 2].isdecimal():
+            return False
+    return True
+
+
 def may_hold_pin_code(scan: Scan) -> bool:
-    """Gate: a code is one whole run of 4-8 digits, and some secret word must be in the text."""
-    return (
-        scan.max_run >= 4
-        and any(4 <= length <= 8 for length in scan.lengths)
-        and _PIN_HINT.search(scan.lower) is not None
-    )
+    """Gate: a code is one whole run of 4-8 digits standing alone, and some secret word must be in the text."""
+    if scan.max_run < 4:
+        return False
+    text = scan.text
+    return any(
+        4 <= length <= 8 and _may_be_code(text, start, end) for (start, end), length in zip(scan.runs, scan.lengths)
+    ) and _PIN_HINT.search(scan.lower) is not None
 
 
 def find_sim_numbers(scan: Scan) -> Iterator[Span]:

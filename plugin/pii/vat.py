@@ -5,8 +5,9 @@ Each entry: country prefix -> body pattern and optional check-digit function (No
 
 from __future__ import annotations
 
+import re
 import string
-from typing import Callable, Dict, Iterator, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 import regex
 
@@ -83,6 +84,17 @@ VAT_FORMATS: Dict[str, Tuple[str, Optional[Callable[[str], bool]]]] = {
     "XI": (r"\d{9}|\d{12}", None),
 }
 
+# How many digits each country's body holds (a test checks these against VAT_FORMATS): the gate's length test.
+BODY_DIGITS: Dict[str, FrozenSet[int]] = {
+    country: frozenset(counts)
+    for country, counts in {
+        "NL": (11,), "DE": (9,), "BE": (9, 10), "FR": (9, 10, 11), "IT": (11,), "AT": (8,), "DK": (8,), "FI": (8,),
+        "HR": (11,), "ES": (7, 8, 9), "PT": (9,), "PL": (10,), "SE": (12,), "IE": (6, 7), "LU": (8,),
+        "CZ": (8, 9, 10), "SK": (10,), "SI": (8,), "HU": (8,), "RO": range(2, 11), "BG": (9, 10), "EL": (9,),
+        "CY": (8,), "EE": (9,), "LV": (11,), "LT": (9, 12), "MT": (8,), "XI": (9, 12),
+    }.items()
+}
+
 _VAT = regex.compile(
     r"(?<![\w])(?P<country>" + "|".join(VAT_FORMATS) + r")[ \-.]?(?P<body>[0-9A-Z]? ?\d[0-9A-Z+*]*(?:[ .][0-9A-Z+*]+){0,4})(?![\w])",
     regex.IGNORECASE,
@@ -93,34 +105,48 @@ _BODY_PATTERNS = {country: regex.compile(pattern) for country, (pattern, _check)
 # What may stand between two digit runs of one body: letters (with the three non-ASCII ones that IGNORECASE [A-Z]
 # also matches: dotless i, long s, Kelvin sign), "+", "*", and the spaces and dots between groups.
 _BODY_GAP_CHARS = string.ascii_letters + "+* .\u0131\u017f\u212a"
+_CODE_TO_BODY = re.compile("[ \\-.]?[0-9A-Za-z\u0131\u017f\u212a]? ?")  # _VAT between the code and the first digit
 
 
 def _joins_body(gap: str) -> bool:
     return not gap.strip(_BODY_GAP_CHARS)
 
 
-def _country_code_before(text: str, start: int) -> bool:
-    """A VAT country code (any case) ends 0-3 characters before the digit at ``start``: _VAT's code, [ -.]?, one
-    letter or digit, and a space may stand between."""
+def _country_codes_before(text: str, start: int) -> List[str]:
+    """The VAT country codes (any case) that end 0-3 characters before the digit at ``start``: _VAT's code,
+    [ -.]?, one letter or digit, and a space may stand between."""
+    codes: List[str] = []
     for end in range(start, max(2, start - 3) - 1, -1):
         if not (text[end - 1].isalpha() and text[end - 2].isalpha()):
             continue  # the cheap test first: most runs follow a space
         before = text[end - 3] if end >= 3 else " "
         if before.isascii() and (before.isalnum() or before == "_"):
             continue  # the code must start a word ("order 123" holds no DE)
-        if fold_case(text[end - 2 : end]).upper() in VAT_FORMATS:  # "ſe" and the Kelvin sign fold like IGNORECASE
-            return True
-    return False
+        code = fold_case(text[end - 2 : end]).upper()  # "ſe" and the Kelvin sign fold like IGNORECASE
+        if code in VAT_FORMATS and _CODE_TO_BODY.fullmatch(text, end, start):
+            codes.append(code)
+    return codes
 
 
 def may_hold_vat_number(scan: Scan) -> bool:
-    """Gate: a VAT id's body holds 6+ digits and starts with a run right after a country code."""
+    """Gate: a VAT id's body starts with the run right after a country code and holds, in that run and the runs
+    joined to it (the body may end after any of them), as many digits as that country's ids have (6 at least)."""
     if scan.digit_total < MIN_DIGITS:
         return False
-    text = scan.text
-    return any(_country_code_before(text, start) for start, _ in scan.runs) and (
-        scan.longest_cluster(_joins_body) >= MIN_DIGITS
-    )
+    text, runs, lengths, gaps = scan.text, scan.runs, scan.lengths, scan.gaps
+    for index in range(len(runs)):
+        codes = _country_codes_before(text, runs[index][0])
+        if not codes:
+            continue
+        digits, last = 0, index
+        while True:
+            digits += lengths[last]
+            if digits >= MIN_DIGITS and any(digits in BODY_DIGITS[code] for code in codes):
+                return True
+            if last >= len(gaps) or not _joins_body(gaps[last]):
+                break
+            last += 1
+    return False
 
 
 def vat_country(value: str) -> Optional[str]:

@@ -14,6 +14,7 @@ from benchmarks.equivalence import texts
 from plugin.pii.catalogue import CATALOGUE
 from plugin.pii.numbers import find_long_numbers, may_hold_long_number
 from plugin.pii.scan import SPACE_CHARS, Scan, _ascii_runs
+from plugin.pii.vat import BODY_DIGITS, VAT_FORMATS
 
 from .test_properties import PII_VALUES
 
@@ -53,7 +54,9 @@ pieces = st.one_of(
     st.sampled_from(PII_VALUES),
     st.sampled_from([" ", "  ", " - ", "-", ".", "/", "(", ")", "+", ":", "\u00a0", "\u2007", "\u0663", "NL", "de ",
                      "pin ", "puk ", "bsn ", "ssn ", "passport ", "straat ", "Street", " Baker ", "jan ", "€", "EUR",
-                     "\u00b2", "\u00bd", "\u2460", "\u017f", "\u0130", "\u212a", "AB", "SW1A 1AA", "ES-X "]),
+                     "\u00b2", "\u00bd", "\u2460", "\u017f", "\u0130", "\u212a", "AB", "SW1A 1AA", "ES-X ",
+                     "plz ", "wohnhaft ", "Straße ", "the code is ", "mei ", "Sep ", "19", "20", "of ", " is", "AT U",
+                     "IT", "B", "(0)", "00", "+1 ", "1 "]),
     st.text(alphabet="0123456789", min_size=1, max_size=12),
     st.text(max_size=6),
 )
@@ -104,3 +107,62 @@ def test_space_chars_are_every_space_and_cover_regex_whitespace():
 def test_ascii_runs_loop_finds_what_the_regex_finds(text):
     """The compiled build finds runs by a character loop (see scan._ascii_runs); it must agree with the regex."""
     assert _ascii_runs(text) == [match.span() for match in regex.finditer(r"\d+", text)]
+
+
+# The phone gate reads the configured regions (trunk prefixes, valid lengths): it must hold for other sets too.
+OTHER_REGIONS = [("US",), ("GB",), ("JP", "IT", "HU", "RU"), ("NL", "DE", "GB", "US", "FR", "BE", "BR", "IN", "AR")]
+
+
+@pytest.mark.parametrize("regions", OTHER_REGIONS)
+def test_phone_gate_holds_for_other_regions(regions):
+    phone = next(info for info in CATALOGUE if info.name == "phone")
+    samples = CORPUS[::3] + [
+        "bel 0612345678", "06-1234 5678", "call (212) 555-0182", "1 212 555 0182", "020 7946 0958", "+7 912 345-67-89",
+        "8 912 345 67 89", "06 1234 5678", "03-1234-5678", "+39 06 1234 5678", "011 15 2345-6789", "98765 43210",
+    ]
+    misses = [
+        text for text in samples
+        if list(phone.finder(Scan(text, None, regions))) and not phone.gate(Scan(text, None, regions))
+    ]
+    assert len(misses) == 0, f"{len(misses)} texts"
+
+
+@pytest.mark.parametrize(
+    "text", ["born on 13.02.1953", "SSN 514-91-6094", "BSN 227692068", "order 6165-1038", "PUK 18894304", "4389359095190842"]
+)
+def test_phone_gate_refuses_numbers_no_configured_region_could_accept(text):
+    """Seven to nine digits without a trunk prefix or "+", or a card's 16: no region of the defaults takes them."""
+    assert not next(info for info in CATALOGUE if info.name == "phone").gate(Scan(text, None, REGIONS))
+
+
+@pytest.mark.parametrize("text", ["0612345678", "+31 6 1234 5678", "0031 6 12345678", "(212) 555-0182", "1 212 555 0182"])
+def test_phone_gate_passes_numbers_a_configured_region_may_accept(text):
+    assert next(info for info in CATALOGUE if info.name == "phone").gate(Scan(text, None, REGIONS))
+
+
+@pytest.mark.parametrize("country", sorted(VAT_FORMATS))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_vat_gate_digit_counts_match_the_body_formats(country, data):
+    """The VAT gate refuses a body whose digit count is not in BODY_DIGITS: every body the format accepts must have
+    one of those counts (and each count listed must be possible, or the table is wrong the other way)."""
+    pattern = VAT_FORMATS[country][0]
+    body = data.draw(st.from_regex(regex.compile(f"(?:{pattern})").pattern, fullmatch=True))
+    if regex.fullmatch(pattern, body):
+        assert len(regex.findall(r"\d", body)) in BODY_DIGITS[country]
+    for count in BODY_DIGITS[country]:
+        assert any(regex.fullmatch(pattern, candidate) for candidate in _bodies_with_digits(count))
+
+
+def _bodies_with_digits(count: int):
+    """Bodies of ``count`` digits in the shapes VAT_FORMATS use: plain, letters before/inside/after, B, 01 ending."""
+    digits = "1" * count
+    yield digits
+    yield "U" + digits
+    yield "AB" + digits
+    yield "A" + digits + "B"
+    yield digits[:-2] + "B" + digits[-2:]
+    yield digits + "A"
+    yield digits + "AB"
+    yield digits[:1] + "A" + digits[1:] + "W"
+    yield digits[:-2] + "01"
