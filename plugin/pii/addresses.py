@@ -8,9 +8,10 @@ from typing import Iterator
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.context_words import ADDRESS_BEFORE
-from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern
-from plugin.pii.spans import Span, make_span
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, is_ascii_letter, is_ascii_word_char, is_letter
+from plugin.pii.spans import Span
 
 # Strong suffixes are street words on their own; weak ones ("weg", "ring", "pad") also end ordinary words
 # (onderweg, during, iPad), so those streets must start with a capital letter.
@@ -30,7 +31,8 @@ _PARTICLE_BEFORE = regex.compile(r"(?<![\w])(?:[Vv]an|[Dd]e|[Dd]er|[Aa]m|[Aa]n|[
 _STREET_CHARS = frozenset("-'.")
 # Case-folded suffix endings for a C-speed pre-check before ``_SUFFIX_BEFORE`` (most numbers follow no street word).
 _SUFFIX_ENDINGS = tuple({word.replace("\\", "").casefold() for word in (_STRONG_SUFFIXES + "|" + _WEAK_SUFFIXES).split("|")})
-_SUFFIX_LAST = frozenset(ending[-1] for ending in _SUFFIX_ENDINGS)
+# Their last three characters (every suffix has at least three): the first test of _may_end_in_suffix.
+_SUFFIX_TAILS = frozenset(ending[-3:] for ending in _SUFFIX_ENDINGS)
 
 
 def _may_follow_street_word(text: str, number_start: int) -> bool:
@@ -38,14 +40,17 @@ def _may_follow_street_word(text: str, number_start: int) -> bool:
     before = number_start - 1
     if before >= 0 and text[before].isspace():
         before -= 1
-    return before >= 0 and (text[before].isalpha() or text[before] == ".")
+    return before >= 0 and (is_letter(text[before]) or text[before] == ".")
 
 
 def _may_end_in_suffix(text: str, number_start: int) -> bool:
     """Pre-check for ``_SUFFIX_BEFORE``: the 12 characters before the number, with or without their last one (the
     optional space), end in a street suffix once case-folded (folding also covers the regex's case-insensitive forms)."""
-    last = text[max(0, number_start - 2) : number_start]  # a suffix ends in one of these: its last letter first
-    if not any(char.casefold()[-1:] in _SUFFIX_LAST for char in last):
+    # Case-folding is per character, so the folded window ends as its last three characters fold.
+    if (
+        text[max(0, number_start - 3) : number_start].casefold()[-3:] not in _SUFFIX_TAILS
+        and text[max(0, number_start - 4) : max(0, number_start - 1)].casefold()[-3:] not in _SUFFIX_TAILS
+    ):
         return False
     window = text[max(0, number_start - 12) : number_start]
     return window.casefold().endswith(_SUFFIX_ENDINGS) or window[:-1].casefold().endswith(_SUFFIX_ENDINGS)
@@ -83,7 +88,7 @@ _EN_TYPE_WORD = re.compile(r"\s(?:" + _EN_TYPES + r")(?![A-Za-z0-9_])")
 
 def _may_start_en_address(text: str, end: int) -> bool:
     """After a house number, _EN needs an optional letter and comma, one space, then a capital letter."""
-    if end < len(text) and text[end].isascii() and text[end].isalpha():
+    if end < len(text) and is_ascii_letter(text[end]):
         end += 1
     if end < len(text) and text[end] == ",":
         end += 1
@@ -96,8 +101,8 @@ def may_hold_address(scan: Scan) -> bool:
     text = scan.text
     english = False
     for (start, end), length in zip(scan.runs, scan.lengths):
-        if length > 5:
-            continue
+        if length > 5 or (start > 0 and is_ascii_word_char(text[start - 1])):
+            continue  # both patterns' house numbers begin after no \w ("7a78:bf4e" holds none)
         if _may_follow_street_word(text, start) and _may_end_in_suffix(text, start):
             return _STREET_HINT.search(scan.lower) is not None
         english = english or _may_start_en_address(text, end)

@@ -6,9 +6,10 @@ from typing import Dict, Iterator, Optional, Tuple
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.checksums import luhn_valid
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span, make_span
+from plugin.pii.spans import Span
 
 # (brand, first prefix, last prefix, lengths). Prefixes are compared on their own width; the longest matching
 # prefix wins, so co-branded sub-ranges (Elo inside Visa/Discover space, Mir inside 22) are listed by width.

@@ -25,9 +25,9 @@ GROUP_NAME = "rasa_guard_pii"
 PURE_PYTHON_ENV = "RASA_GUARD_PURE_PYTHON"
 EXTENSION_SUFFIX = EXTENSION_SUFFIXES[0]  # e.g. ".cpython-310-x86_64-linux-gnu.so"
 
-# Not compiled: the package init and this loader run before the build is chosen; spans.py builds its frozen
-# dataclasses through ``__dict__`` (make_span), which mypyc's native classes do not have; config.py holds the public
-# settings dataclasses, which stay ordinary ones (pickled, copied, built with lists) whichever build runs.
+# Not compiled: the package init and this loader run before the build is chosen; spans.py defines the frozen
+# dataclasses that builders.py fills through ``__dict__``, which mypyc's native classes do not have; config.py holds
+# the public settings dataclasses, which stay ordinary ones (pickled, copied, built with lists) whichever build runs.
 _INTERPRETED = frozenset({"__init__.py", "compiled.py", "config.py", "spans.py"})
 
 

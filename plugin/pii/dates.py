@@ -10,8 +10,9 @@ from typing import Dict, Iterator, Optional
 
 import regex
 
-from plugin.pii.scan import Scan, finditer, fold_case, hint_pattern
-from plugin.pii.spans import Span, make_span
+from plugin.pii.builders import make_span
+from plugin.pii.scan import Scan, finditer, fold_case, hint_pattern, is_ascii_word_char, is_letter
+from plugin.pii.spans import Span
 
 MONTHS: Dict[str, int] = {}
 for _number, _names in enumerate(
@@ -138,19 +139,19 @@ def _continues_number(text: str, start: int, end: int) -> bool:
 def _day_next_to_word(text: str, start: int, end: int) -> bool:
     """_WRITTEN's day is followed by a suffix, dot or month (maybe after a space), or preceded by a month and a space."""
     after = text[end : end + 1]
-    if after.isalpha() or after == "." or (after.isspace() and text[end + 1 : end + 2].isalpha()):
+    if is_letter(after) or after == "." or (after.isspace() and is_letter(text[end + 1 : end + 2])):
         return True
-    return start >= 2 and text[start - 1].isspace() and (text[start - 2].isalpha() or text[start - 2] == ".")
+    return start >= 2 and text[start - 1].isspace() and (is_letter(text[start - 2]) or text[start - 2] == ".")
 
 
 def _may_hold_written(scan: Scan) -> bool:
     """A day (a whole run of one or two digits) next to a word, and a month stem near it: _WRITTEN's month starts at
     most 11 characters before the day (month, dot, space) or 7 after it (suffix, space, "of ")."""
-    if _MONTH_STEM.search(scan.lower) is None:
-        return False
     text = scan.text
     for (start, end), length in zip(scan.runs, scan.lengths):
-        if length <= 2 and _day_next_to_word(text, start, end):
+        if length > 2 or (start > 0 and is_ascii_word_char(text[start - 1])):
+            continue  # _WRITTEN's day begins after no \w: after a space, or at a word's start
+        if _day_next_to_word(text, start, end):
             if _MONTH_STEM.search(fold_case(text[max(0, start - 11) : end + 10])) is not None:
                 return True
     return False

@@ -9,8 +9,9 @@ from typing import Iterator
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span, make_span
+from plugin.pii.spans import Span
 
 _EMAIL = regex.compile(
     r"(?<![\w.%+\-'])"

@@ -11,6 +11,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import phonenumbers
 
+from plugin.pii.builders import make_mask_result, make_span
 from plugin.pii.catalogue import (
     BUILTIN_TYPES,
     CATALOGUE,
@@ -31,7 +32,7 @@ from plugin.pii.phones import warm_up
 from plugin.pii.resolve import Rank, resolve
 from plugin.pii.rules import TAG_SHAPE, CompiledRule, compile_rule, term_pattern
 from plugin.pii.scan import DIGIT_RUN, Scan
-from plugin.pii.spans import MaskResult, Span, make_mask_result, make_span
+from plugin.pii.spans import MaskResult, Span
 from plugin.pii.strategies import Tokenizer, render
 
 logger = logging.getLogger("plugin.pii")

@@ -14,8 +14,9 @@ from typing import Iterator, List, Mapping, Sequence, Tuple
 
 import regex
 
-from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span, make_span
+from plugin.pii.builders import make_span
+from plugin.pii.scan import Scan, match_at
+from plugin.pii.spans import Span
 
 # Whole sequences only: not after a digit and separator, a sign, a letter code ("ORD-2023-12345") or a decimal
 # point, and not followed by a letter or by a decimal, time or date separator and digit ("1 234 567,89").
@@ -25,24 +26,27 @@ MIN_UNCOVERED_DIGITS = 3
 ATTRIBUTES: Mapping[str, str] = MappingProxyType({"source": "digit_groups"})
 
 
-def _joins_group(gap: str) -> bool:
-    return gap == " " or gap == "-"
-
-
 def uncovered_groups(scan: Scan, spans: Sequence[Span], min_digits: int) -> List[Span]:
-    """``long_number`` spans over the groups of N+-digit sequences that ``spans`` leave uncovered."""
-    # A _GROUPED match is whole digit runs joined by single spaces or dashes: such a cluster must reach N digits.
-    if min_digits <= 0 or scan.digit_total < min_digits or scan.longest_cluster(_joins_group) < min_digits:
+    """``long_number`` spans over the groups of N+-digit sequences that ``spans`` leave uncovered.
+
+    A _GROUPED match is a whole sequence of 2+ digit runs joined by single spaces or dashes (atomic: a sequence that
+    fails the lookarounds matches nowhere), so the pattern is only tried at the start of each long enough sequence.
+    """
+    if min_digits <= 0 or scan.digit_total < min_digits:
         return []
+    runs, lengths, gaps = scan.runs, scan.lengths, scan.gaps
     found: List[Span] = []
-    for match in finditer(_GROUPED, scan, scan.digit_start(0)):
-        start, end = match.span()
-        runs = [run for run in scan.runs if start <= run[0] and run[1] <= end]
-        if sum(end - start for start, end in runs) < min_digits:
-            continue
-        for first, last, digits in _uncovered_stretches(runs, spans):
-            if digits >= MIN_UNCOVERED_DIGITS:
-                found.append(make_span(first, last, "long_number", ATTRIBUTES))
+    first = 0
+    while first < len(runs):
+        last, digits = first, lengths[first]
+        while last < len(gaps) and (gaps[last] == " " or gaps[last] == "-"):
+            last += 1
+            digits += lengths[last]
+        if last > first and digits >= min_digits and match_at(_GROUPED, scan, runs[first][0]) is not None:
+            for start, end, uncovered in _uncovered_stretches(runs[first : last + 1], spans):
+                if uncovered >= MIN_UNCOVERED_DIGITS:
+                    found.append(make_span(start, end, "long_number", ATTRIBUTES))
+        first = last + 1
     return found
 
 

@@ -6,9 +6,10 @@ from typing import Dict, Iterator, Optional
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.checksums import mod97_valid
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span, make_span
+from plugin.pii.spans import Span
 
 # Country -> BBAN format in registry notation (n: digits, a: upper-case letters, c: letters or digits).
 BBAN_FORMATS: Dict[str, str] = {

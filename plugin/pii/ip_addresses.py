@@ -1,4 +1,4 @@
-"""IPv4 and IPv6 addresses, confirmed by the standard ``ipaddress`` module (rejects 999.1.1.1, leading zeros, bad groups)."""
+"""IPv4 and IPv6 addresses, validated as the standard ``ipaddress`` module does (rejects 999.1.1.1, leading zeros, bad groups)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,27 @@ from typing import Iterator
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.scan import Scan, finditer
-from plugin.pii.spans import Span, make_span
+from plugin.pii.spans import Span
 
 _IPV4 = regex.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = regex.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 _VERSION_BEFORE = regex.compile(r"(?i)\b(?:v|ver|version|versie|release|build)\W{0,3}$")
+
+
+def valid_ipv4(value: str) -> bool:
+    """``ipaddress.IPv4Address(value)`` succeeds (four ASCII decimal octets up to 255, no leading zeros), without
+    building the object: the standard module's class costs ~2 µs per address. A test compares both."""
+    octets = value.split(".")
+    if len(octets) != 4:
+        return False
+    for octet in octets:
+        if not (octet and octet.isascii() and octet.isdigit() and len(octet) <= 3):
+            return False
+        if (octet != "0" and octet[0] == "0") or int(octet) > 255:
+            return False
+    return True
 
 
 def _may_hold_ipv4(scan: Scan) -> bool:
@@ -37,11 +52,8 @@ def find_ip_addresses(scan: Scan) -> Iterator[Span]:
         for match in finditer(_IPV4, scan, scan.digit_start(0)):
             if _VERSION_BEFORE.search(text, max(0, match.start() - 12), match.start()):
                 continue
-            try:
-                ipaddress.IPv4Address(match.group())
-            except ValueError:
-                continue
-            yield make_span(match.start(), match.end(), "ip_address", {"version": "4"}, validated=True)
+            if valid_ipv4(match.group()):
+                yield make_span(match.start(), match.end(), "ip_address", {"version": "4"}, validated=True)
     if _may_hold_ipv6(scan):
         for match in finditer(_IPV6, scan, max(0, text.find(":") - 4)):  # a colon follows at most 4 hex digits
             value = match.group()

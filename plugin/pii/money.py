@@ -6,8 +6,9 @@ from typing import Iterator
 
 import regex
 
-from plugin.pii.scan import Scan, finditer, hint_pattern
-from plugin.pii.spans import Span, make_span
+from plugin.pii.builders import make_span
+from plugin.pii.scan import Scan, finditer, fold_case
+from plugin.pii.spans import Span
 
 _AMOUNT = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2}|,-)?|\d+(?:[.,]\d{1,2}|,-)?"
 _SYMBOL_BEFORE = r"(?:€|\$|£|(?i:eur|usd|gbp|us\$))"
@@ -17,33 +18,37 @@ _MONEY = regex.compile(
     r"(?<![\w.,])(?:" + _SYMBOL_BEFORE + r"\s?(?:" + _AMOUNT + r")"
     r"|(?:" + _AMOUNT + r")\s?" + _SYMBOL_AFTER + r")(?![\w])(?![.,]\d)"
 )
-_HINT = hint_pattern(("€", "$", "£", "eur", "usd", "gbp", "dollar", "pound"))
+# The symbols as case-folded text (IGNORECASE also takes "uſd"): "eur", "dollar", "pound" begin their plurals.
+_BEFORE_WORDS = ("€", "$", "£", "eur", "usd", "gbp", "us$")
+_AFTER_WORDS = ("€", "$", "£", "eur", "usd", "dollar", "gbp", "pound")
 
 
 def _symbol_before(text: str, start: int) -> bool:
-    """The last character of a symbol (€ $ £, eur usd gbp us$) right before a run, or before one space."""
-    index = start - 1
-    if index >= 0 and text[index].isspace():
+    """A symbol of _SYMBOL_BEFORE (€ $ £, eur usd gbp us$) ends right before a run, or before one space."""
+    index = start
+    if index > 0 and text[index - 1].isspace():
         index -= 1
-    return index >= 0 and text[index].lower() in "€$£rdp"
+    if index == 0 or text[index - 1] not in "€$£rdpRDP":  # the cheap test first: a symbol's last character
+        return False
+    return fold_case(text[max(0, index - 3) : index]).endswith(_BEFORE_WORDS)
 
 
 def _symbol_after(text: str, end: int) -> bool:
-    """The first character of a symbol (€ $ £, eur euro usd dollar gbp pound) right after a run, after ",-", or
-    after one space."""
+    """A symbol of _SYMBOL_AFTER (€ $ £, eur(o)(s) usd dollar(s) gbp pound(s)) begins right after a run, after ",-",
+    or after one space."""
     if text.startswith(",-", end):
         end += 2
     if end < len(text) and text[end].isspace():
         end += 1
-    return end < len(text) and text[end].lower() in "€$£eudgp"
+    if end >= len(text) or text[end] not in "€$£eudgpEUDGP":  # the cheap test first: a symbol's first character
+        return False
+    return fold_case(text[end : end + 6]).startswith(_AFTER_WORDS)
 
 
 def may_hold_currency(scan: Scan) -> bool:
-    """Gate: an amount starts and ends with a run, and a currency symbol or word touches one of its ends."""
+    """Gate: an amount starts and ends with a run, and a currency symbol touches one of its ends."""
     text = scan.text
-    return any(_symbol_before(text, start) or _symbol_after(text, end) for start, end in scan.runs) and (
-        _HINT.search(scan.lower) is not None
-    )
+    return any(_symbol_before(text, start) or _symbol_after(text, end) for start, end in scan.runs)
 
 
 def find_money(scan: Scan) -> Iterator[Span]:

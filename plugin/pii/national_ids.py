@@ -6,10 +6,11 @@ from typing import Iterator
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.checksums import elfproef_valid
 from plugin.pii.context_words import REFERENCE_BEFORE
-from plugin.pii.scan import Scan, finditer, has_word_near, search
-from plugin.pii.spans import Span, make_span
+from plugin.pii.scan import Scan, finditer, has_word_near, is_ascii_word_char, search
+from plugin.pii.spans import Span
 
 # Not a tail of a longer grouped run ("0051 912 347 259", "+421 (0)912 123 965"): those are one number.
 _BSN = regex.compile(
@@ -83,7 +84,7 @@ def may_hold_passport(scan: Scan) -> bool:
     index = lower.find("pass")  # "mein Pass": the word ends there (no ASCII letter, digit or _ follows)
     while index >= 0:
         after = lower[index + 4 : index + 5]
-        if not (after.isascii() and (after.isalnum() or after == "_")):
+        if not is_ascii_word_char(after):
             return True
         index = lower.find("pass", index + 1)
     return False

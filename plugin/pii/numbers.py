@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from plugin.pii.builders import make_span
 from plugin.pii.scan import DIGIT_RUN, Scan, finditer
-from plugin.pii.spans import Span, make_span
+from plugin.pii.spans import Span
 
 
 def may_hold_long_number(scan: Scan, min_digits: int) -> bool:

@@ -13,10 +13,11 @@ import phonenumbers
 import regex
 from phonenumbers import PhoneMetadata
 
+from plugin.pii.builders import make_span
 from plugin.pii.context_words import PIN_CONTEXT, REFERENCE_BEFORE
 from plugin.pii.phone_validity import load_region, valid_for_region, valid_international
-from plugin.pii.scan import SPACE_CHARS, Scan, finditer, search
-from plugin.pii.spans import Span, make_span
+from plugin.pii.scan import SPACE_CHARS, Scan, finditer, is_ascii_letter, only_chars, search
+from plugin.pii.spans import Span
 
 # Not glued to a word or another number, except a phone label and a colon ("tel:0612345678"): after other words a
 # colon starts another value ("kamer:101 (020) ..."), and "12:30" is a time.
@@ -172,7 +173,7 @@ _CANDIDATE_GAP_CHARS = SPACE_CHARS + "-./()"  # every character _CANDIDATE allow
 
 
 def _joins_candidate(gap: str) -> bool:
-    return not gap.strip(_CANDIDATE_GAP_CHARS)
+    return only_chars(gap, _CANDIDATE_GAP_CHARS)
 
 
 def _may_start_candidate(text: str, start: int) -> bool:
@@ -181,7 +182,7 @@ def _may_start_candidate(text: str, start: int) -> bool:
     if start == 0:
         return True
     char = text[start - 1]
-    return not ((char.isascii() and char.isalpha()) or char in "@.,/=-_")
+    return not (is_ascii_letter(char) or char in "@.,/=-_")
 
 
 def _national_may_fit(lead: str, digits: int, forms: Tuple[Tuple[str, FrozenSet[int], bool], ...]) -> bool:

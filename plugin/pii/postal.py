@@ -11,9 +11,10 @@ from typing import Iterator, Optional
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.context_words import ADDRESS_WORDS
-from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern
-from plugin.pii.spans import Span, make_span
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, is_ascii_word_char
+from plugin.pii.spans import Span
 
 _NL = regex.compile(r"(?<![\w\-.,])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w])")
 _GB = regex.compile(
@@ -48,7 +49,7 @@ def _letters_follow(text: str, end: int) -> bool:
         end += 1
     after = text[end + 2 : end + 3]  # the codes end in (?![\w]); "²" is alphanumeric for Python but not \w
     pair = text[end : end + 2]
-    if not pair.isalpha() or (after.isascii() and (after.isalnum() or after == "_")):
+    if not pair.isalpha() or is_ascii_word_char(after):
         return False
     return (pair.isascii() and pair.isupper()) or pair.lower() not in _NOT_CODE_LETTERS
 

@@ -7,11 +7,12 @@ from typing import Callable, Iterable, Iterator, Optional, Tuple
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.checksums import VALIDATORS
 from plugin.pii.config import CustomRule, StrategySpec
 from plugin.pii.errors import InvalidRuleError
 from plugin.pii.scan import Scan, strip_separators
-from plugin.pii.spans import Span, make_span
+from plugin.pii.spans import Span
 
 TAG_SHAPE = regex.compile(r"#[A-Za-z][A-Za-z_\-]*#")
 """Tags are digit-free so masked text never re-matches a numeric rule (masking stays idempotent)."""

@@ -56,6 +56,45 @@ def _fold_lowered(lower: str) -> str:
     return lower
 
 
+# The gates test single characters many times per message; compiled, ``ord`` is a native operation while
+# ``str.isalpha``/``isascii`` are generic method calls, so ASCII is decided by the code point.
+
+
+def is_ascii_word_char(char: str) -> bool:
+    """An ASCII letter, digit or underscore: a character every pattern's ``\w`` matches (a gate that refuses only
+    on these never refuses what a ``(?<![\w])`` or ``(?![\w])`` would have let through). "" (a text's edge) is not."""
+    if len(char) != 1:
+        return False
+    code = ord(char)
+    return 48 <= code <= 57 or 65 <= code <= 90 or 97 <= code <= 122 or code == 95
+
+
+def only_chars(text: str, allowed: str) -> bool:
+    """``not text.strip(allowed)``: every character of ``text`` is one of ``allowed`` (a gap test)."""
+    for char in text:
+        if char not in allowed:
+            return False
+    return True
+
+
+def is_letter(char: str) -> bool:
+    """``char.isalpha()`` for one character ("" is no letter)."""
+    if len(char) != 1:
+        return False
+    code = ord(char)
+    if code < 128:
+        return 65 <= code <= 90 or 97 <= code <= 122
+    return char.isalpha()
+
+
+def is_ascii_letter(char: str) -> bool:
+    """``char.isascii() and char.isalpha()`` for one character ("" is none)."""
+    if len(char) != 1:
+        return False
+    code = ord(char)
+    return 65 <= code <= 90 or 97 <= code <= 122
+
+
 def _has_ascii_digit(text: str) -> bool:
     """Ten substring searches (C ``memchr`` speed) beat any regex pass on the digit-free messages most chat consists of."""
     return (
@@ -173,6 +212,13 @@ def search(pattern: "regex.Pattern[str]", scan: Scan, pos: int, endpos: int):
     if scan.timeout is None:
         return pattern.search(scan.text, pos, endpos)
     return pattern.search(scan.text, pos, endpos, timeout=scan.timeout)
+
+
+def match_at(pattern: "regex.Pattern[str]", scan: Scan, pos: int):
+    """``pattern.match`` at ``pos`` under the scan's time budget (lookbehinds still see the text before ``pos``)."""
+    if scan.timeout is None:
+        return pattern.match(scan.text, pos)
+    return pattern.match(scan.text, pos, timeout=scan.timeout)
 
 
 def has_word_near(pattern: "regex.Pattern[str]", scan: Scan, start: int, end: int, before: int, after: int) -> bool:

@@ -6,10 +6,11 @@ from typing import Iterator
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.checksums import luhn_valid
 from plugin.pii.context_words import PIN_CONTEXT, PIN_HINTS
-from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, search
-from plugin.pii.spans import Span, make_span
+from plugin.pii.scan import Scan, finditer, has_word_near, hint_pattern, is_ascii_word_char, search
+from plugin.pii.spans import Span
 
 _ICCID = regex.compile(r"(?<![\w+])89(?:[ \-]?\d){17,18}(?![\w])")
 
@@ -46,7 +47,7 @@ def _may_be_code(text: str, start: int, end: int) -> bool:
     digits), so the gate never refuses a code the pattern takes."""
     if start > 0:
         before = text[start - 1]
-        if (before.isascii() and (before.isalnum() or before == "_")) or before in ".,-+/:€$£":
+        if is_ascii_word_char(before) or before in ".,-+/:€$£":
             return False
         if before == " " and start > 1 and (text[start - 2].isdecimal() or (text[start - 2] == ")" and start > 2 and text[start - 3].isdecimal())):
             return False
@@ -54,7 +55,7 @@ def _may_be_code(text: str, start: int, end: int) -> bool:
             return False
     if end < len(text):
         after = text[end]
-        if after.isascii() and (after.isalnum() or after == "_"):
+        if is_ascii_word_char(after):
             return False
         if after in ".,:/- " and text[end + 1 : end + 2].isdecimal():
             return False

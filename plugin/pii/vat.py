@@ -11,9 +11,10 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 import regex
 
+from plugin.pii.builders import make_span
 from plugin.pii.checksums import alnum_to_number, iso7064_mod11_10_valid, luhn_valid, weighted_mod11
-from plugin.pii.scan import Scan, finditer, fold_case
-from plugin.pii.spans import Span, make_span
+from plugin.pii.scan import Scan, finditer, fold_case, is_ascii_word_char, is_letter, only_chars
+from plugin.pii.spans import Span
 
 
 def _nl_valid(body: str) -> bool:
@@ -109,7 +110,7 @@ _CODE_TO_BODY = re.compile("[ \\-.]?[0-9A-Za-z\u0131\u017f\u212a]? ?")  # _VAT b
 
 
 def _joins_body(gap: str) -> bool:
-    return not gap.strip(_BODY_GAP_CHARS)
+    return only_chars(gap, _BODY_GAP_CHARS)
 
 
 def _country_codes_before(text: str, start: int) -> List[str]:
@@ -117,12 +118,12 @@ def _country_codes_before(text: str, start: int) -> List[str]:
     [ -.]?, one letter or digit, and a space may stand between."""
     codes: List[str] = []
     for end in range(start, max(2, start - 3) - 1, -1):
-        if not (text[end - 1].isalpha() and text[end - 2].isalpha()):
+        if not (is_letter(text[end - 1]) and is_letter(text[end - 2])):
             continue  # the cheap test first: most runs follow a space
-        before = text[end - 3] if end >= 3 else " "
-        if before.isascii() and (before.isalnum() or before == "_"):
+        if end >= 3 and is_ascii_word_char(text[end - 3]):
             continue  # the code must start a word ("order 123" holds no DE)
-        code = fold_case(text[end - 2 : end]).upper()  # "ſe" and the Kelvin sign fold like IGNORECASE
+        pair = text[end - 2 : end]
+        code = pair.upper() if pair.isascii() else fold_case(pair).upper()  # "ſe", Kelvin sign: as IGNORECASE
         if code in VAT_FORMATS and _CODE_TO_BODY.fullmatch(text, end, start):
             codes.append(code)
     return codes

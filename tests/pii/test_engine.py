@@ -287,7 +287,7 @@ def test_output_spans_locate_each_replacement_in_the_masked_text() -> None:
 
 def test_fast_constructors_build_values_equal_to_the_dataclass_ones() -> None:
     from plugin.pii import MaskResult, Span
-    from plugin.pii.spans import make_mask_result, make_span
+    from plugin.pii.builders import make_mask_result, make_span
 
     assert make_span(3, 9, "phone", {"region": "NL"}, validated=True) == Span(3, 9, "phone", {"region": "NL"}, validated=True)
     assert make_span(0, 4, "pin_puk").rule == "pin_puk"

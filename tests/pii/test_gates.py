@@ -56,7 +56,7 @@ pieces = st.one_of(
                      "pin ", "puk ", "bsn ", "ssn ", "passport ", "straat ", "Street", " Baker ", "jan ", "€", "EUR",
                      "\u00b2", "\u00bd", "\u2460", "\u017f", "\u0130", "\u212a", "AB", "SW1A 1AA", "ES-X ",
                      "plz ", "wohnhaft ", "Straße ", "the code is ", "mei ", "Sep ", "19", "20", "of ", " is", "AT U",
-                     "IT", "B", "(0)", "00", "+1 ", "1 "]),
+                     "IT", "B", "(0)", "00", "+1 ", "1 ", "US$", "u\u017fd", " Dollars", "Pound", ",-"]),
     st.text(alphabet="0123456789", min_size=1, max_size=12),
     st.text(max_size=6),
 )
@@ -166,3 +166,17 @@ def _bodies_with_digits(count: int):
     yield digits + "AB"
     yield digits[:1] + "A" + digits[1:] + "W"
     yield digits[:-2] + "01"
+
+
+def test_character_helpers_agree_with_the_str_methods():
+    """The gates' per-character helpers (ord-based, for the compiled build) answer as the str methods they replace."""
+    from plugin.pii.scan import is_ascii_letter, is_ascii_word_char, is_letter, only_chars
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert is_letter(char) == char.isalpha()
+        assert is_ascii_letter(char) == (char.isascii() and char.isalpha())
+        assert is_ascii_word_char(char) == (char.isascii() and (char.isalnum() or char == "_"))
+    assert not is_letter("") and not is_ascii_letter("") and not is_ascii_word_char("")
+    for gap, allowed in [(" - ", " -"), ("a-", " -"), ("", "x"), ("..", "."), (" \u00a0", " \u00a0")]:
+        assert only_chars(gap, allowed) == (not gap.strip(allowed))

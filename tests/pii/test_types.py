@@ -269,3 +269,37 @@ def test_vat_id_with_a_separator_a_letter_and_a_space_before_its_digits(engine, 
 def test_a_postal_code_before_a_non_word_digit_sign_is_found(engine, code, after):
     """"²" is alphanumeric for Python but no regex word character: the code ends there."""
     assert [span.type for span in engine.detect(f"postcode {code}{after} please")] == ["postal_code"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["192.0.2.1", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..3.4", "1.2.3.0004",
+     "\u0661.2.3.4", "1.2.3.4\u00b2", "00.1.2.3", "10.0.0.00"],
+)
+def test_ipv4_validation_agrees_with_the_standard_module(value):
+    import ipaddress
+
+    from plugin.pii.ip_addresses import valid_ipv4
+
+    try:
+        ipaddress.IPv4Address(value)
+        expected = True
+    except ValueError:
+        expected = False
+    assert valid_ipv4(value) is expected
+
+
+def test_ipv4_validation_agrees_with_the_standard_module_on_random_values():
+    import ipaddress
+
+    from plugin.pii.ip_addresses import valid_ipv4
+
+    rng = random.Random(4)
+    for _ in range(20000):
+        value = "".join(rng.choice("0123456789..\u0663") for _ in range(rng.randint(1, 16)))
+        try:
+            ipaddress.IPv4Address(value)
+            expected = True
+        except ValueError:
+            expected = False
+        assert valid_ipv4(value) is expected, f"{len(value)}-character value"
