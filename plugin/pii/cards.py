@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import regex
 
 from plugin.pii.builders import make_span
 from plugin.pii.checksums import luhn_valid
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan
 from plugin.pii.spans import Span
 
 # (brand, first prefix, last prefix, lengths). Prefixes are compared on their own width; the longest matching
@@ -77,13 +77,14 @@ def _prefix_table() -> Dict[str, Tuple[str, Tuple[int, ...]]]:
 _PREFIXES = _prefix_table()
 _WIDTHS = sorted({len(low) for _brand, low, _high, _lengths in IIN_RANGES}, reverse=True)
 
+# Where a card may be: the chunker below reads these two patterns' matches off the scan's runs and gaps (a regex
+# pass costs more than the whole card check; a test holds the two to the same matches).
 # A run of digit groups separated by single spaces or dashes; '+' before it means a phone, a digit a longer number.
 _CHUNK = regex.compile(r"(?<![\d_+.,/])\d+(?:[ \-]\d+)*(?![\d_])")
 # Cards are also typed with two spaces, " - " or dots between the groups: a second pass, with one such separator
 # throughout, not ending on a group glued on to more digits ("412345678905 - 0612-345678" is a number and a phone;
 # "... 1111 4821" after a card is the next number), so that "3.85-5175170" stays a price and a number.
 _WIDE_CHUNK = regex.compile(r"(?<![\d_+.,/])(?:\d+(?:  \d+)+|\d+(?:\.\d+)+|\d+(?: - \d+)+)(?![\d_]|[\-.]\d)")
-_GROUP = regex.compile(r"\d+")
 
 
 def card_brand(digits: str) -> Optional[str]:
@@ -124,17 +125,66 @@ def may_hold_card(scan: Scan) -> bool:
     return False
 
 
+_NOT_BEFORE_CHUNK = "_+.,/"  # (and a digit, which never stands right before a run)
+
+
+def _chunk_last(text: str, runs: List[Tuple[int, int]], first: int, reach: int, sep: str) -> int:
+    """The run a chunk from run ``first`` ends on when its separators join it up to run ``reach`` (-1: none), as the
+    pattern backtracks: not before "_", and a wide chunk (``sep``) not before "-" or "." and a digit."""
+    end = runs[reach][1]
+    after = text[end : end + 1]
+    if after != "_" and not (sep and after in ("-", ".") and reach + 1 < len(runs) and runs[reach + 1][0] == end + 1):
+        return reach
+    # One run back the separator follows, which ends a chunk well, unless it is "." (a digit comes next).
+    shortest = first + 1 if sep else first
+    return reach - 1 if reach - 1 >= shortest and sep != "." else -1
+
+
+def chunks(scan: Scan, wide: bool) -> List[Tuple[int, int]]:
+    """The first and last run of each _CHUNK (``wide``: _WIDE_CHUNK) match, in text order: what the regex pass
+    finds, read off the runs and the gaps between them."""
+    text, runs, gaps = scan.text, scan.runs, scan.gaps
+    found: List[Tuple[int, int]] = []
+    first = 0
+    while first < len(runs):
+        start = runs[first][0]
+        last = -1
+        if start == 0 or text[start - 1] not in _NOT_BEFORE_CHUNK:
+            if not wide:
+                reach = first
+                while reach < len(gaps) and (gaps[reach] == " " or gaps[reach] == "-"):
+                    reach += 1
+                last = _chunk_last(text, runs, first, reach, "")
+            else:
+                for sep in ("  ", ".", " - "):  # the alternatives, in the pattern's order
+                    reach = first
+                    while reach < len(gaps) and gaps[reach] == sep:
+                        reach += 1
+                    if reach > first:
+                        last = _chunk_last(text, runs, first, reach, sep)
+                        if last >= 0:
+                            break
+        if last >= 0:
+            found.append((first, last))
+            first = last + 1
+        else:
+            first += 1
+    return found
+
+
 def find_cards(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 12:
         return
-    for pattern in (_CHUNK, _WIDE_CHUNK):
-        for chunk in finditer(pattern, scan, scan.digit_start(0)):
-            if chunk.end() - chunk.start() < 12:
+    runs = scan.runs
+    for wide in (False, True):
+        for first, last in chunks(scan, wide):
+            start, end = runs[first][0], runs[last][1]
+            if end - start < 12:
                 continue  # fewer than 12 characters cannot hold 12 digits
-            if scan.settled and scan.is_claimed(chunk.start(), chunk.end()):
+            if scan.settled and scan.is_claimed(start, end):
                 continue  # inside an IBAN, which wins over any shorter checksum find
-            groups = [(group.start(), group.end()) for group in _GROUP.finditer(chunk.group())]
-            yield from _cards_in_groups(scan.text, chunk.start(), groups)
+            groups = [(runs[index][0] - start, runs[index][1] - start) for index in range(first, last + 1)]
+            yield from _cards_in_groups(scan.text, start, groups)
 
 
 def _cards_in_groups(text: str, base: int, groups: list) -> Iterator[Span]:

@@ -8,7 +8,7 @@ import regex
 
 from plugin.pii.builders import make_span
 from plugin.pii.checksums import mod97_valid
-from plugin.pii.scan import Scan, finditer
+from plugin.pii.scan import Scan, is_ascii_letter, is_ascii_word_char
 from plugin.pii.spans import Span
 
 # Country -> BBAN format in registry notation (n: digits, a: upper-case letters, c: letters or digits).
@@ -40,9 +40,6 @@ def _expand(bban_format: str) -> str:
 
 BBAN_CLASSES: Dict[str, str] = {country: _expand(fmt) for country, fmt in BBAN_FORMATS.items()}
 IBAN_LENGTHS: Dict[str, int] = {country: 4 + len(classes) for country, classes in BBAN_CLASSES.items()}
-
-_START = regex.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \-]?[A-Za-z0-9])")
-
 
 _CLASS_PATTERNS = {"n": "[0-9]", "a": "[A-Z]", "c": "[0-9A-Z]"}  # ASCII only, whatever the text's script
 BBAN_PATTERNS: Dict[str, "regex.Pattern[str]"] = {
@@ -78,26 +75,36 @@ def _take(text: str, start: int, length: int) -> Optional[int]:
     return index
 
 
+def _country_before(text: str, start: int) -> str:
+    """The registry country whose code stands right before a run of check digits at ``start`` (two ASCII letters, not
+    glued on to a letter or digit before them), or ""."""
+    if start < 2 or not (is_ascii_letter(text[start - 2]) and is_ascii_letter(text[start - 1])):
+        return ""
+    if start > 2 and is_ascii_word_char(text[start - 3]) and text[start - 3] != "_":
+        return ""
+    country = text[start - 2 : start].upper()
+    return country if country in IBAN_LENGTHS else ""
+
+
 def may_hold_iban(scan: Scan) -> bool:
     """Gate: an IBAN's check digits start a run of 2+ digits right after a registry country's two letters."""
     text = scan.text
     return any(
-        length >= 2 and start >= 2 and text[start - 2 : start].upper() in IBAN_LENGTHS
-        for (start, _), length in zip(scan.runs, scan.lengths)
+        length >= 2 and _country_before(text, start) != "" for (start, _), length in zip(scan.runs, scan.lengths)
     )
 
 
 def find_ibans(scan: Scan) -> Iterator[Span]:
-    if scan.digit_total < 2:  # check digits only: a Latvian BBAN may be all letters
-        return
+    """An IBAN starts two letters before a run of 2+ digits (its check digits), so only those places are tried."""
     text = scan.text
-    for start_match in finditer(_START, scan, scan.digit_start(2)):
-        start = start_match.start()
-        country = text[start : start + 2].upper()
-        length = IBAN_LENGTHS.get(country)
-        if length is None:
+    for (run_start, _), digits in zip(scan.runs, scan.lengths):
+        if digits < 2:
             continue
-        end = _take(text, start, length)
+        country = _country_before(text, run_start)
+        if not country:
+            continue
+        start = run_start - 2
+        end = _take(text, start, IBAN_LENGTHS[country])
         if end is None:
             continue
         compact = text[start:end].replace(" ", "").replace("-", "")

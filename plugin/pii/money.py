@@ -45,8 +45,19 @@ def _symbol_after(text: str, end: int) -> bool:
     return fold_case(text[end : end + 6]).startswith(_AFTER_WORDS)
 
 
+def _names_a_currency(lower: str) -> bool:
+    """Some symbol occurs anywhere (``Scan.lower`` is case-folded): a few substring searches, cheaper than looking
+    around every run of a text that names no currency, which is most of them."""
+    return (
+        "€" in lower or "$" in lower or "£" in lower or "eur" in lower or "usd" in lower or "gbp" in lower
+        or "dollar" in lower or "pound" in lower
+    )
+
+
 def may_hold_currency(scan: Scan) -> bool:
     """Gate: an amount starts and ends with a run, and a currency symbol touches one of its ends."""
+    if not _names_a_currency(scan.lower):
+        return False
     text = scan.text
     return any(_symbol_before(text, start) or _symbol_after(text, end) for start, end in scan.runs)
 

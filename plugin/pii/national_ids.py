@@ -129,8 +129,10 @@ def find_passports(scan: Scan) -> Iterator[Span]:
         return
     for match in finditer(_PASSPORT, scan):
         value = match.group()
-        if sum(char.isdigit() for char in value) < 2 and not _PASSPORT_FEW_DIGITS.fullmatch(value):
-            continue
+        if sum(char.isdigit() for char in value) < 2 and not (
+            len(value) == 9 and "A" <= value[0] <= "Z" and _PASSPORT_FEW_DIGITS.fullmatch(value)
+        ):
+            continue  # both shapes are nine characters from a capital on: most words are not even tried
         if value.isdigit() and _PHONE_PREFIX_BEFORE.search(scan.text, max(0, match.start() - 8), match.start()):
             continue
         if _PASSPORT_SHAPES.fullmatch(value) and has_word_near(

@@ -25,7 +25,6 @@ _CANDIDATE = regex.compile(
     r"(?:(?<=\b(?i:tel|telefoon|telefon|phone|mobiel|mobil|mobile|mob|gsm|fax|handy|whatsapp|call|bel|ruf)\.?:)"
     r"|(?<![\w+@.,:/=\-]))(?:\+|\b00)?\s?\(?\d[\d()]*(?:(?:[ \-./]|\s?\(\s?|\s?\)\s?)\d[\d()]*){0,7}(?![\w@])(?![.,/:\-]\d)"
 )
-_GROUP = regex.compile(r"\d+")
 _DATE_SHAPE = regex.compile(r"\d{1,4}([./\-])\d{1,2}\1\d{1,4}")
 _IPV4_SHAPE = regex.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _CURRENCY_NEAR = regex.compile(r"[€$£]\s?$|(?i:\b(?:eur|euro|usd|gbp))\s?$")
@@ -248,16 +247,23 @@ def may_hold_phone(scan: Scan) -> bool:
 def find_phones(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < 7:
         return
-    text = scan.text
+    text, runs = scan.text, scan.runs
+    index = 0  # candidates come in text order: the first run that may lie in the next one
     for match in finditer(_CANDIDATE, scan, scan.digit_start(3)):  # "+ (6"
-        start = match.start()
+        start, stop = match.span()
         if text[start].isspace():
             start += 1
-        if match.end() - start < _MIN_DIGITS:
+        if stop - start < _MIN_DIGITS:
             continue  # too short to hold a phone's digits
-        if scan.claimed and scan.is_claimed(start, match.end()):
+        if scan.claimed and scan.is_claimed(start, stop):
             continue  # inside a card / IBAN / ... that wins anyway
-        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, start, match.end())]
+        # No digit stands right before or after a candidate, so its digit groups are the scan's runs inside it.
+        while index < len(runs) and runs[index][0] < start:
+            index += 1
+        groups: List[Tuple[int, int]] = []
+        while index < len(runs) and runs[index][1] <= stop:
+            groups.append(runs[index])
+            index += 1
         if sum(end - begin for begin, end in groups) < _MIN_DIGITS:
             continue  # no sub-grouping can reach a phone's length
         while groups:

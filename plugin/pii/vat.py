@@ -170,16 +170,29 @@ def find_vat_numbers(scan: Scan) -> Iterator[Span]:
     if scan.digit_total < MIN_DIGITS:
         return
     for match in finditer(_VAT, scan, scan.digit_start(5)):  # "ES-X 1": code, separator, letter, space, digit
-        body = match.group("body")
+        code, body = match.group("country", "body")
+        counts = BODY_DIGITS.get(code.upper())
         # The body may run into the next word ("NL123456789B01 please"); trim at the first space that ends the id.
         for end_offset in _candidate_ends(body):
-            compact = match.group("country") + "".join(c for c in body[:end_offset] if c.isalnum() or c in "+*")
-            country = vat_country(compact)
-            if country and sum(char.isdigit() for char in compact) >= MIN_DIGITS:
+            digits = _ascii_digits(body, end_offset)
+            if digits < MIN_DIGITS or (counts is not None and digits not in counts):
+                continue  # too short, or the country's format cannot match: skip its pattern and check digits
+            # The body holds letters, digits, "+", "*" and the spaces and dots between groups.
+            country = vat_country(code + body[:end_offset].replace(" ", "").replace(".", ""))
+            if country:
                 end = match.start("body") + end_offset
                 validated = VAT_FORMATS[country][1] is not None
                 yield make_span(match.start(), end, "vat_number", {"country": country}, validated=validated)
                 break
+
+
+def _ascii_digits(text: str, end: int) -> int:
+    """How many of ``text[:end]`` are ASCII digits (the only digits a VAT body holds)."""
+    count = 0
+    for index in range(end):
+        if 48 <= ord(text[index]) <= 57:
+            count += 1
+    return count
 
 
 def _candidate_ends(body: str) -> Iterator[int]:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.equivalence import texts
+from plugin.pii.cards import _CHUNK, _WIDE_CHUNK, chunks
 from plugin.pii.catalogue import CATALOGUE
 from plugin.pii.numbers import find_long_numbers, may_hold_long_number
 from plugin.pii.scan import SPACE_CHARS, Scan, _ascii_runs
@@ -107,6 +108,28 @@ def test_space_chars_are_every_space_and_cover_regex_whitespace():
 def test_ascii_runs_loop_finds_what_the_regex_finds(text):
     """The compiled build finds runs by a character loop (see scan._ascii_runs); it must agree with the regex."""
     assert _ascii_runs(text) == [match.span() for match in regex.finditer(r"\d+", text)]
+
+
+# The card finder reads its chunks off the runs (cards.chunks) instead of a regex pass: the same matches, always.
+_CHUNK_PIECES = ["4111", "1111", "12", "5", "٣", " ", "  ", " - ", "-", ".", "_", "+", "/", ",", "a", "x.", "-1"]
+
+
+def _chunk_spans(text: str, wide: bool) -> list:
+    scan = Scan(text, None, REGIONS)
+    return [(scan.runs[first][0], scan.runs[last][1]) for first, last in chunks(scan, wide)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_CHUNK_PIECES), max_size=16).map("".join))
+def test_card_chunks_are_the_chunk_patterns_matches(text):
+    assert _chunk_spans(text, False) == [match.span() for match in _CHUNK.finditer(text)]
+    assert _chunk_spans(text, True) == [match.span() for match in _WIDE_CHUNK.finditer(text)]
+
+
+def test_card_chunks_match_the_patterns_on_the_corpus():
+    for text in CORPUS:
+        assert _chunk_spans(text, False) == [match.span() for match in _CHUNK.finditer(text)], text
+        assert _chunk_spans(text, True) == [match.span() for match in _WIDE_CHUNK.finditer(text)], text
 
 
 # The phone gate reads the configured regions (trunk prefixes, valid lengths): it must hold for other sets too.
