@@ -6,7 +6,8 @@ Our engine runs as the build ``plugin.pii`` picks (the mypyc build when it match
 ``scripts/compile_engine.py``); when that is the compiled one, the same engine as pure Python is measured too, in a
 subprocess with ``RASA_GUARD_PURE_PYTHON=1``, so both appear side by side.
 
-Measures, for both sides, per-message latency (median, p99, in µs) and throughput (messages/s) of a full mask
+Measures, for both sides, per-message latency (median, p99, in µs) and throughput (messages/s; the median of at
+least five untimed passes over all messages, see ``timing.py``) of a full mask
 (ours: ``engine.mask(text, "storage")``; Presidio: ``analyze`` + ``anonymize``) and of detection alone, plus cold
 start (import + engine build) in a fresh subprocess, median of several repeats. Presidio runs in its own throwaway
 virtualenv ``benchmarks/.venv-presidio`` (created on first use with a Python 3.10 and ``pip install presidio-analyzer
@@ -270,6 +271,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         detect_ratio = ours["detect"]["throughput_msg_s"] / presidio["analyze"]["throughput_msg_s"]
         print()
         print(f"throughput ratio ours/presidio: mask {ratio:.1f}x, detect/analyze {detect_ratio:.1f}x")
+        print(
+            f"  (median pass of {ours['mask']['throughput_passes']:.0f} for ours, "
+            f"{presidio['mask']['throughput_passes']:.0f} for Presidio; passes ranged ours "
+            f"{ours['mask']['throughput_slowest_pass_msg_s']:.0f}-{ours['mask']['throughput_fastest_pass_msg_s']:.0f} msg/s, "
+            f"Presidio {presidio['mask']['throughput_slowest_pass_msg_s']:.0f}-"
+            f"{presidio['mask']['throughput_fastest_pass_msg_s']:.0f} msg/s)"
+        )
         if pure:
             pure_ratio = pure["mask"]["throughput_msg_s"] / presidio["mask"]["throughput_msg_s"]
             print(f"  ours as pure Python: mask {pure_ratio:.1f}x")

@@ -20,13 +20,18 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 
 MIN_THROUGHPUT_SECONDS = 1.0
-"""Throughput passes repeat until they have run this long: one pass of a fast engine over 2,000 messages lasts ~0.1 s,
-which one stall of a shared virtual machine can cut by a third; a slow one's single pass already lasts longer."""
+"""Throughput passes repeat until they have run this long: one pass of a fast engine over 2,000 messages lasts ~0.01 s,
+which one stall of a shared virtual machine can double; a slow one's single pass already lasts longer."""
+
+MIN_PASSES = 5
+"""Throughput is the median pass of at least this many, each over every message: a stall slows one pass, and the
+median of several does not move with it (a total over all passes would, and did by up to 20 % between runs here)."""
 
 
 def time_calls(call: Callable[[str], Any], messages: Sequence[str], rounds: int) -> dict[str, float]:
-    """Warm up once, then time every call over ``rounds`` passes; throughput from separate untimed-per-call passes
-    (``rounds`` passes, repeated until ``MIN_THROUGHPUT_SECONDS`` have elapsed)."""
+    """Warm up once, then time every call over ``rounds`` passes (latency); throughput from separate passes over all
+    messages that are not timed per call, at least ``MIN_PASSES`` and ``MIN_THROUGHPUT_SECONDS`` of them, as the
+    median pass (and the slowest and fastest pass, to show the spread)."""
     for message in messages:
         call(message)
     gc.collect()
@@ -38,16 +43,14 @@ def time_calls(call: Callable[[str], Any], messages: Sequence[str], rounds: int)
             call(message)
             latencies_ns.append(clock() - start)
     gc.collect()
-    start = time.perf_counter()
-    calls = 0
-    while True:
-        for _ in range(rounds):
-            for message in messages:
-                call(message)
-        calls += rounds * len(messages)
-        elapsed = time.perf_counter() - start
-        if elapsed >= MIN_THROUGHPUT_SECONDS:
-            break
+    passes: list[float] = []
+    total_s = 0.0
+    while len(passes) < MIN_PASSES or total_s < MIN_THROUGHPUT_SECONDS:
+        start_s = time.perf_counter()
+        for message in messages:
+            call(message)
+        passes.append(time.perf_counter() - start_s)
+        total_s += passes[-1]
     latencies_us = sorted(ns / 1000 for ns in latencies_ns)
     return {
         "calls": float(len(latencies_us)),
@@ -55,5 +58,8 @@ def time_calls(call: Callable[[str], Any], messages: Sequence[str], rounds: int)
         "p99_us": percentile(latencies_us, 0.99),
         "mean_us": statistics.fmean(latencies_us),
         "max_us": latencies_us[-1],
-        "throughput_msg_s": calls / elapsed,
+        "throughput_msg_s": len(messages) / statistics.median(passes),
+        "throughput_slowest_pass_msg_s": len(messages) / max(passes),
+        "throughput_fastest_pass_msg_s": len(messages) / min(passes),
+        "throughput_passes": float(len(passes)),
     }
