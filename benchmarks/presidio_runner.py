@@ -7,6 +7,11 @@ sides cover phones as well. Prints one JSON object on stdout.
 
     .venv-presidio/bin/python benchmarks/presidio_runner.py --messages FILE --rounds 3
     .venv-presidio/bin/python benchmarks/presidio_runner.py --cold-start
+    .venv-presidio/bin/python benchmarks/presidio_runner.py --messages FILE --serve
+
+``--serve`` is for the paired throughput comparison: after a warm-up pass it prints ``{"ready": true}``, then for each
+line ``pass`` on stdin runs one untimed-per-call pass of analyze + anonymize over every message and prints
+``{"seconds": ...}``; any other line, or the end of stdin, stops it.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-start", action="store_true", help="time import + build + first message, then exit")
     parser.add_argument("--phone-regions", default="", help="comma-separated regions for the configuration with phones")
+    parser.add_argument("--serve", action="store_true", help="time one pass per 'pass' line on stdin (see above)")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -74,6 +80,8 @@ def main() -> int:
     from benchmarks.timing import time_calls
 
     messages = json.loads(args.messages.read_text(encoding="utf-8"))
+    if args.serve:
+        return serve_passes(mask, messages)
     result = {
         "recognizers": sorted(type(r).__name__ for r in analyzer.registry.recognizers),
         "mask": time_calls(mask, messages, args.rounds),
@@ -90,6 +98,21 @@ def main() -> int:
         result["phone_regions"] = list(regions)
         result["mask_with_phones"] = time_calls(mask_with_phones, messages, args.rounds)
     print(json.dumps(result))
+    return 0
+
+
+def serve_passes(mask: Any, messages: list[str]) -> int:
+    """One timed pass over ``messages`` per ``pass`` line on stdin, answered with its duration (see the docstring)."""
+    for message in messages:
+        mask(message)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "pass":
+            break
+        start = time.perf_counter()
+        for message in messages:
+            mask(message)
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
     return 0
 
 

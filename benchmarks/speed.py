@@ -13,6 +13,12 @@ start (import + engine build) in a fresh subprocess, median of several repeats. 
 virtualenv ``benchmarks/.venv-presidio`` (created on first use with a Python 3.10 and ``pip install presidio-analyzer
 presidio-anonymizer``; never a project dependency), with a blank spaCy English pipeline and pattern recognizers only,
 as a subprocess that reads the same messages from a file and times itself with ``benchmarks/timing.py``.
+
+The throughput target (>= 50x) is judged on a paired comparison (``paired_ratios``): Presidio's runner stays up and
+times one pass over the messages on request, our engine runs for as long right before or after it, alternating, and
+the ratio is the median over the rounds. This shared machine's speed drifts by tens of percent within minutes, so the
+ratio of two throughputs measured a minute apart moved between 39x and 62x on the same code; the paired ratio sees
+both sides under the same conditions.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ PRESIDIO_PACKAGES = ("presidio-analyzer", "presidio-anonymizer")
 MEDIAN_TARGET_US = 50.0
 P99_TARGET_US = 500.0
 RATIO_TARGET = 50.0
+PAIRED_ROUNDS = 11
+"""Rounds of the paired throughput comparison: each times one Presidio pass and as long a stretch of ours, adjacent."""
 COLD_START_TARGET_S = 0.300
 
 COLD_START_CODE = """
@@ -158,6 +166,67 @@ def run_presidio(messages_file: Path, rounds: int, cold_repeats: int, phone_regi
     return result
 
 
+def paired_ratios(call: Any, messages: Sequence[str], messages_file: Path, rounds: int) -> dict[str, Any]:
+    """Throughput ratio from alternating adjacent windows: one Presidio pass (``presidio_runner.py --serve``), then
+    passes of ours for as long, then the other way round; the median of the per-round ratios. On a shared machine
+    whose speed drifts by tens of percent within minutes, two throughputs measured a minute apart do not give a
+    stable ratio; adjacent windows see the same machine."""
+    python = ensure_presidio_venv()
+    server = subprocess.Popen(
+        [str(python), str(PRESIDIO_RUNNER), "--messages", str(messages_file), "--serve"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=_offline_env(),
+    )
+    assert server.stdin is not None and server.stdout is not None
+
+    def presidio_pass() -> float:
+        server.stdin.write("pass\n")
+        server.stdin.flush()
+        line = server.stdout.readline()
+        if not line:
+            raise RuntimeError("Presidio runner stopped during the paired comparison")
+        return len(messages) / json.loads(line)["seconds"]
+
+    def ours_for(seconds: float) -> float:
+        calls, start = 0, time.perf_counter()
+        while True:
+            for message in messages:
+                call(message)
+            calls += len(messages)
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return calls / elapsed
+
+    try:
+        if not json.loads(server.stdout.readline() or "{}").get("ready"):
+            raise RuntimeError("Presidio runner did not start for the paired comparison")
+        for message in messages:
+            call(message)
+        ratios, ours_rates, presidio_rates = [], [], []
+        window = len(messages) / presidio_pass()  # one Presidio pass, untimed for the result: the window length
+        for round_index in range(rounds):
+            if round_index % 2 == 0:
+                presidio_rate = presidio_pass()
+                ours_rate = ours_for(len(messages) / presidio_rate)
+            else:
+                ours_rate = ours_for(window)
+                presidio_rate = presidio_pass()
+            window = len(messages) / presidio_rate
+            ratios.append(ours_rate / presidio_rate)
+            ours_rates.append(ours_rate)
+            presidio_rates.append(presidio_rate)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=60)
+    return {
+        "ratio": statistics.median(ratios),
+        "lowest": min(ratios),
+        "highest": max(ratios),
+        "rounds": rounds,
+        "ours_msg_s": statistics.median(ours_rates),
+        "presidio_msg_s": statistics.median(presidio_rates),
+    }
+
+
 def slowest(call: Any, samples: Sequence[corpus.Sample], count: int) -> list[tuple[float, corpus.Sample]]:
     """The ``count`` messages with the highest best-of-three latency (µs), to show which patterns cost most."""
     timed = []
@@ -187,6 +256,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--cold-repeats", type=int, default=5)
     parser.add_argument("--skip-presidio", action="store_true")
+    parser.add_argument("--paired-rounds", type=int, default=PAIRED_ROUNDS, help="rounds of the paired ratio")
     parser.add_argument("--show-slowest", type=int, default=5, help="slowest messages (ours) to list by pattern")
     parser.add_argument("--ours-json", action="store_true", help=argparse.SUPPRESS)  # the pure-Python subprocess
     args = parser.parse_args(argv)
@@ -212,11 +282,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ours["cold"] = cold_start([sys.executable, "-c", COLD_START_CODE], args.cold_repeats)
     pure = run_ours_pure(args) if plugin.pii.COMPILED else None
     presidio: Optional[dict[str, Any]] = None
+    paired: Optional[dict[str, Any]] = None
     if not args.skip_presidio:
         with tempfile.TemporaryDirectory() as tmp:
             messages_file = Path(tmp) / "messages.json"
             messages_file.write_text(json.dumps(messages), encoding="utf-8")
             presidio = run_presidio(messages_file, args.rounds, args.cold_repeats, config.phone_regions)
+            paired = paired_ratios(lambda text: engine.mask(text, "storage"), messages, messages_file, args.paired_rounds)
 
     print()
     print("per-message latency and throughput:")
@@ -266,11 +338,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"{1000 * ours['cold']['import_build_s']:.1f} ms",
         ),
     ]
-    if presidio:
-        ratio = ours["mask"]["throughput_msg_s"] / presidio["mask"]["throughput_msg_s"]
+    if presidio and paired:
+        ratio = paired["ratio"]
+        separate = ours["mask"]["throughput_msg_s"] / presidio["mask"]["throughput_msg_s"]
         detect_ratio = ours["detect"]["throughput_msg_s"] / presidio["analyze"]["throughput_msg_s"]
         print()
-        print(f"throughput ratio ours/presidio: mask {ratio:.1f}x, detect/analyze {detect_ratio:.1f}x")
+        print(
+            f"throughput ratio ours/presidio, mask, paired: {ratio:.1f}x (median of {paired['rounds']} alternating "
+            f"rounds, range {paired['lowest']:.1f}-{paired['highest']:.1f}x; ours {paired['ours_msg_s']:.0f} msg/s, "
+            f"Presidio {paired['presidio_msg_s']:.0f} msg/s)"
+        )
+        print(f"  from the separate measurements above: mask {separate:.1f}x, detect/analyze {detect_ratio:.1f}x")
         print(
             f"  (median pass of {ours['mask']['throughput_passes']:.0f} for ours, "
             f"{presidio['mask']['throughput_passes']:.0f} for Presidio; passes ranged ours "
@@ -280,11 +358,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
         if pure:
             pure_ratio = pure["mask"]["throughput_msg_s"] / presidio["mask"]["throughput_msg_s"]
-            print(f"  ours as pure Python: mask {pure_ratio:.1f}x")
+            print(f"  ours as pure Python (separate measurements): mask {pure_ratio:.1f}x")
         if "mask_with_phones" in presidio:
             with_phones = ours["mask"]["throughput_msg_s"] / presidio["mask_with_phones"]["throughput_msg_s"]
-            print(f"  against Presidio with its phone recognizer too (both sides cover phones): mask {with_phones:.1f}x")
-        targets.append(("throughput >= 50x Presidio", ratio >= RATIO_TARGET, f"{ratio:.1f}x"))
+            print(
+                "  against Presidio with its phone recognizer too (both sides cover phones; separate measurements): "
+                f"mask {with_phones:.1f}x"
+            )
+        targets.append(("throughput >= 50x Presidio", ratio >= RATIO_TARGET, f"{ratio:.1f}x (paired)"))
     print()
     print("targets:")
     for name, passed, measured in targets:
