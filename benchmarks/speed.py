@@ -40,7 +40,7 @@ if __package__ in (None, ""):
 
 from benchmarks import corpus  # noqa: E402
 from benchmarks.engine import REPO_ROOT, build_default_engine, corpus_options  # noqa: E402
-from benchmarks.timing import time_calls  # noqa: E402
+from benchmarks.timing import time_calls, timed_pass  # noqa: E402
 from plugin.pii.compiled import PURE_PYTHON_ENV  # noqa: E402
 
 PRESIDIO_VENV = REPO_ROOT / "benchmarks" / ".venv-presidio"
@@ -184,33 +184,30 @@ def paired_ratios(call: Any, messages: Sequence[str], messages_file: Path, round
         line = server.stdout.readline()
         if not line:
             raise RuntimeError("Presidio runner stopped during the paired comparison")
-        return len(messages) / json.loads(line)["seconds"]
+        return json.loads(line)["seconds"]
 
     def ours_for(seconds: float) -> float:
-        calls, start = 0, time.perf_counter()
-        while True:
-            for message in messages:
-                call(message)
-            calls += len(messages)
-            elapsed = time.perf_counter() - start
-            if elapsed >= seconds:
-                return calls / elapsed
+        """Our throughput over whole passes lasting at least ``seconds``."""
+        passes, elapsed = 0, 0.0
+        while passes == 0 or elapsed < seconds:
+            elapsed += timed_pass(call, messages)
+            passes += 1
+        return passes * len(messages) / elapsed
 
     try:
         if not json.loads(server.stdout.readline() or "{}").get("ready"):
             raise RuntimeError("Presidio runner did not start for the paired comparison")
-        for message in messages:
-            call(message)
+        timed_pass(call, messages)  # warm-up
         ratios, ours_rates, presidio_rates = [], [], []
-        window = len(messages) / presidio_pass()  # one Presidio pass, untimed for the result: the window length
-        for round_index in range(rounds):
+        window = 0.0  # the last Presidio pass: how long ours runs in a round that starts with ours
+        for round_index in range(rounds):  # round 0 starts with Presidio, so the window is set before it is read
             if round_index % 2 == 0:
-                presidio_rate = presidio_pass()
-                ours_rate = ours_for(len(messages) / presidio_rate)
+                window = presidio_pass()
+                ours_rate = ours_for(window)
             else:
                 ours_rate = ours_for(window)
-                presidio_rate = presidio_pass()
-            window = len(messages) / presidio_rate
+                window = presidio_pass()
+            presidio_rate = len(messages) / window
             ratios.append(ours_rate / presidio_rate)
             ours_rates.append(ours_rate)
             presidio_rates.append(presidio_rate)

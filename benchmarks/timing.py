@@ -28,6 +28,14 @@ MIN_PASSES = 5
 median of several does not move with it (a total over all passes would, and did by up to 20 % between runs here)."""
 
 
+def timed_pass(call: Callable[[str], Any], messages: Sequence[str]) -> float:
+    """Seconds for one call per message, the calls not timed one by one: a throughput pass."""
+    start = time.perf_counter()
+    for message in messages:
+        call(message)
+    return time.perf_counter() - start
+
+
 def time_calls(call: Callable[[str], Any], messages: Sequence[str], rounds: int) -> dict[str, float]:
     """Warm up once, then time every call over ``rounds`` passes (latency); throughput from separate passes over all
     messages that are not timed per call, at least ``MIN_PASSES`` and ``MIN_THROUGHPUT_SECONDS`` of them, as the
@@ -46,10 +54,7 @@ def time_calls(call: Callable[[str], Any], messages: Sequence[str], rounds: int)
     passes: list[float] = []
     total_s = 0.0
     while len(passes) < MIN_PASSES or total_s < MIN_THROUGHPUT_SECONDS:
-        start_s = time.perf_counter()
-        for message in messages:
-            call(message)
-        passes.append(time.perf_counter() - start_s)
+        passes.append(timed_pass(call, messages))
         total_s += passes[-1]
     latencies_us = sorted(ns / 1000 for ns in latencies_ns)
     return {

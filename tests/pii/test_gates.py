@@ -114,22 +114,22 @@ def test_ascii_runs_loop_finds_what_the_regex_finds(text):
 _CHUNK_PIECES = ["4111", "1111", "12", "5", "٣", " ", "  ", " - ", "-", ".", "_", "+", "/", ",", "a", "x.", "-1"]
 
 
-def _chunk_spans(text: str, wide: bool) -> list:
+def _assert_chunks_are_the_patterns_matches(text: str) -> None:
     scan = Scan(text, None, REGIONS)
-    return [(scan.runs[first][0], scan.runs[last][1]) for first, last in chunks(scan, wide)]
+    for wide, pattern in ((False, _CHUNK), (True, _WIDE_CHUNK)):
+        found = [(scan.runs[first][0], scan.runs[last][1]) for first, last in chunks(scan, wide)]
+        assert found == [match.span() for match in pattern.finditer(text)], text
 
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(_CHUNK_PIECES), max_size=16).map("".join))
 def test_card_chunks_are_the_chunk_patterns_matches(text):
-    assert _chunk_spans(text, False) == [match.span() for match in _CHUNK.finditer(text)]
-    assert _chunk_spans(text, True) == [match.span() for match in _WIDE_CHUNK.finditer(text)]
+    _assert_chunks_are_the_patterns_matches(text)
 
 
 def test_card_chunks_match_the_patterns_on_the_corpus():
     for text in CORPUS:
-        assert _chunk_spans(text, False) == [match.span() for match in _CHUNK.finditer(text)], text
-        assert _chunk_spans(text, True) == [match.span() for match in _WIDE_CHUNK.finditer(text)], text
+        _assert_chunks_are_the_patterns_matches(text)
 
 
 # The phone gate reads the configured regions (trunk prefixes, valid lengths): it must hold for other sets too.
